@@ -1,0 +1,308 @@
+// Command mcroute is a memcached protocol router: it speaks the memcached
+// text protocol to clients, routes each request through a route tree built
+// from an mcrouter JSON config, and forwards it to pools of memcached
+// servers.
+//
+//	mcroute -p 5000 --config file:testdata/quickstart.json
+//
+// Flags follow mcrouter's names where mcrouter has them; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"mcroute/engine"
+	"mcroute/router"
+)
+
+// Exit codes, as mcrouter's: 2 for a transient error, 3 for a bad config
+// or bad options.
+const (
+	exitTransient = 2
+	exitBadConfig = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// validateFlag is --validate-config[=exit|run]: a flag that may be given
+// without a value.
+type validateFlag struct{ mode string }
+
+func (v *validateFlag) String() string { return v.mode }
+func (v *validateFlag) Set(s string) error {
+	switch s {
+	case "true", "exit", "":
+		v.mode = "exit"
+	case "run":
+		v.mode = "run"
+	case "false":
+		v.mode = ""
+	default:
+		return fmt.Errorf("want exit or run, not %q", s)
+	}
+	return nil
+}
+func (v *validateFlag) IsBoolFlag() bool { return true }
+
+type options struct {
+	ports                 string
+	listen                string
+	config                string
+	configFile            string
+	configStr             string
+	configParams          string
+	routePrefix           string
+	numProxies            int
+	serverTimeout         int
+	maxClientOutstanding  int
+	enableFlush           bool
+	enableShutdown        bool
+	sendInvalidToDefault  bool
+	lockOSThread          bool
+	validate              validateFlag
+	version               bool
+	targetMaxInflight     int
+	clientOutboundHighMiB int
+}
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mcroute", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, def, usage string, names ...string) {
+		for _, n := range names {
+			fs.StringVar(p, n, def, usage)
+		}
+	}
+	integer := func(p *int, def int, usage string, names ...string) {
+		for _, n := range names {
+			fs.IntVar(p, n, def, usage)
+		}
+	}
+	boolean := func(p *bool, usage string, names ...string) {
+		for _, n := range names {
+			fs.BoolVar(p, n, false, usage)
+		}
+	}
+	str(&o.ports, "", "comma-separated listen ports", "p", "port")
+	str(&o.listen, "", "comma-separated listen addresses (IPv4 or IPv6); default: all", "listen-address", "listen-addresses")
+	str(&o.config, "", "config: file:PATH, or inline JSON", "config")
+	str(&o.configFile, "", "config file path (same as --config file:PATH)", "f", "config-file")
+	str(&o.configStr, "", "inline JSON config", "config-str")
+	str(&o.configParams, "", "JSONM global params NAME:VALUE,...", "config-params")
+	str(&o.routePrefix, "/././", "default routing prefix /region/cluster/", "R", "route-prefix")
+	integer(&o.numProxies, runtime.NumCPU(), "event loops (proxy threads); default: number of cores", "num-proxies")
+	integer(&o.serverTimeout, 1000, "server reply timeout in ms", "t", "server-timeout")
+	integer(&o.maxClientOutstanding, 34133, "max requests in flight per client connection (0: no limit)", "max-client-outstanding-reqs")
+	integer(&o.targetMaxInflight, 1<<16, "max requests awaiting replies per server connection per loop; more get SERVER_ERROR 307 busy", "target-max-inflight-requests")
+	integer(&o.clientOutboundHighMiB, 4, "stop reading a client while its unsent replies exceed this many MiB", "client-outbound-high-water-mib")
+	boolean(&o.enableFlush, "allow flush_all (sent to every server)", "enable-flush-cmd")
+	boolean(&o.enableShutdown, "allow the shutdown command to stop mcroute", "enable-shutdown-cmd")
+	boolean(&o.sendInvalidToDefault, "send keys with an unknown routing prefix to the default route", "send-invalid-route-to-default")
+	boolean(&o.lockOSThread, "pin each event loop to an OS thread", "lock-os-thread")
+	boolean(&o.version, "print the version and exit", "V", "version")
+	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: mcroute [options] -p port(s) --config file:<config-file>\n\noptions:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitBadConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mcroute: unexpected argument %q\n", fs.Arg(0))
+		return exitBadConfig
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "mcroute %s\n", engine.Version)
+		return 0
+	}
+	logger := log.New(stderr, "mcroute: ", log.LstdFlags)
+
+	file, text, err := loadConfig(&o)
+	if err != nil {
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
+	params, err := parseParams(o.configParams)
+	if err != nil {
+		logger.Printf("--config-params: %v", err)
+		return exitBadConfig
+	}
+	if o.serverTimeout < 1 {
+		logger.Printf("--server-timeout must be at least 1 ms")
+		return exitBadConfig
+	}
+	bopts := router.Options{
+		DefaultRoute:              o.routePrefix,
+		ServerTimeout:             time.Duration(o.serverTimeout) * time.Millisecond,
+		SendInvalidRouteToDefault: o.sendInvalidToDefault,
+		Params:                    params,
+	}
+	cfg, err := router.Build(file, text, bopts)
+	if err != nil {
+		logger.Printf("bad config: %v", err)
+		return exitBadConfig
+	}
+	if o.validate.mode == "exit" {
+		fmt.Fprintf(stdout, "config %s is valid: %d servers\n", displayName(file), len(cfg.Servers))
+		return 0
+	}
+
+	addrs, err := listenAddrs(o.listen, o.ports)
+	if err != nil {
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
+	if o.numProxies < 1 {
+		logger.Printf("--num-proxies must be at least 1")
+		return exitBadConfig
+	}
+	r := router.New(cfg)
+	var e *engine.Engine
+	stop := make(chan struct{}, 1)
+	eopts := engine.Options{
+		Addrs:                addrs,
+		NumLoops:             o.numProxies,
+		LockOSThread:         o.lockOSThread,
+		MaxClientOutstanding: o.maxClientOutstanding,
+		OutboundHighWater:    o.clientOutboundHighMiB << 20,
+		EnableFlush:          o.enableFlush,
+		EnableShutdown:       o.enableShutdown,
+		CommandArgs:          strings.Join(args, " "),
+		Logf:                 logger.Printf,
+		OnShutdownCommand: func() {
+			select {
+			case stop <- struct{}{}:
+			default:
+			}
+		},
+	}
+	eopts.Upstream.MaxPending = o.targetMaxInflight
+	e = engine.New(r, eopts)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		select {
+		case s := <-sigs:
+			logger.Printf("%v: shutting down", s)
+		case <-stop:
+			logger.Printf("shutdown command: shutting down")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.Stop(ctx)
+	}()
+	go func() {
+		<-e.Started()
+		logger.Printf("serving on %s with %d event loops, config %s (%d servers)",
+			strings.Join(addrs, ","), o.numProxies, displayName(file), len(cfg.Servers))
+	}()
+	if err := e.Run(); err != nil {
+		logger.Printf("%v", err)
+		return exitTransient
+	}
+	return 0
+}
+
+func displayName(file string) string {
+	if file == "" {
+		return "<inline>"
+	}
+	return file
+}
+
+// loadConfig returns the config's file name ("" when inline) and text,
+// from the first of --config, --config-str, --config-file that is set.
+func loadConfig(o *options) (string, []byte, error) {
+	switch {
+	case o.config != "":
+		if path, ok := strings.CutPrefix(o.config, "file:"); ok {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", nil, fmt.Errorf("Can not read config: %v", err)
+			}
+			return path, b, nil
+		}
+		return "", []byte(o.config), nil
+	case o.configStr != "":
+		return "", []byte(o.configStr), nil
+	case o.configFile != "":
+		b, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return "", nil, fmt.Errorf("Can not read config: %v", err)
+		}
+		return o.configFile, b, nil
+	}
+	return "", nil, errors.New("no config: use --config file:PATH")
+}
+
+// parseParams parses --config-params NAME:VALUE,NAME:VALUE.
+func parseParams(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if s == "" {
+		return m, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("bad NAME:VALUE pair %q", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// listenAddrs combines --listen-address and -p into host:port pairs.
+func listenAddrs(hosts, ports string) ([]string, error) {
+	if ports == "" {
+		return nil, errors.New("invalid ports: give at least one with -p/--port")
+	}
+	var hs []string
+	if hosts == "" {
+		hs = []string{""}
+	} else {
+		for _, h := range strings.Split(hosts, ",") {
+			h = strings.Trim(strings.TrimSpace(h), "[]")
+			if h != "" && net.ParseIP(h) == nil {
+				return nil, fmt.Errorf("--listen-address: %q is not an IP address", h)
+			}
+			hs = append(hs, h)
+		}
+	}
+	var out []string
+	for _, p := range strings.Split(ports, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 0 || n > 65535 {
+			return nil, fmt.Errorf("invalid port %q", p)
+		}
+		for _, h := range hs {
+			out = append(out, net.JoinHostPort(h, strconv.Itoa(n)))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"mcroute/router"
+	"mcroute/upstream"
+)
+
+// Version is mcroute's version, reported by `version` and `stats`.
+const Version = "0.1.0"
+
+// Options configure the Engine. Zero values take the documented defaults.
+type Options struct {
+	// Addrs are the listen addresses, "host:port" ("[::1]:5000" for IPv6,
+	// ":5000" for every address).
+	Addrs []string
+	// NumLoops is the number of event loops (--num-proxies); 0: one per core.
+	NumLoops int
+	// LockOSThread pins each loop to an OS thread.
+	LockOSThread bool
+	// MaxClientOutstanding caps requests in flight per client connection
+	// (--max-client-outstanding-reqs); past it, parsing pauses. 0: no cap.
+	MaxClientOutstanding int
+	// OutboundHighWater pauses parsing while a client has more unsent reply
+	// bytes than this (default 4 MiB).
+	OutboundHighWater int
+	// MaxClientBuffer closes a client whose buffered input or unsent output
+	// exceeds it (default 64 MiB).
+	MaxClientBuffer int
+	// EnableFlush allows flush_all (--enable-flush-cmd).
+	EnableFlush bool
+	// EnableShutdown allows the shutdown command (--enable-shutdown-cmd).
+	EnableShutdown bool
+	// Upstream tunes server connections.
+	Upstream upstream.Options
+	// TickInterval is how often timeouts are swept (default 10ms).
+	TickInterval time.Duration
+	// CommandArgs is reported by `stats` (commandargs).
+	CommandArgs string
+	// Logf logs operational events; nil discards them.
+	Logf func(format string, args ...any)
+	// OnShutdownCommand is called (on a loop goroutine) when a client sends
+	// an enabled shutdown command.
+	OnShutdownCommand func()
+}
+
+// Engine is the gnet event handler. Create it with New, start it with Run.
+type Engine struct {
+	gnet.BuiltinEventEngine
+	opts   Options
+	router *router.Router
+	start  time.Time
+
+	mu    sync.Mutex
+	loops map[gnet.EventLoop]*loopState
+	list  atomic.Pointer[[]*loopState]
+
+	engMu   sync.Mutex
+	eng     gnet.Engine
+	started chan struct{}
+	once    sync.Once
+	stopped atomic.Bool
+}
+
+// New returns an Engine routing with r.
+func New(r *router.Router, opts Options) *Engine {
+	if opts.OutboundHighWater <= 0 {
+		opts.OutboundHighWater = 4 << 20
+	}
+	if opts.MaxClientBuffer <= 0 {
+		opts.MaxClientBuffer = 64 << 20
+	}
+	if opts.TickInterval <= 0 {
+		opts.TickInterval = 10 * time.Millisecond
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	e := &Engine{opts: opts, router: r, start: time.Now(), loops: map[gnet.EventLoop]*loopState{}, started: make(chan struct{})}
+	empty := []*loopState{}
+	e.list.Store(&empty)
+	return e
+}
+
+// Run serves until Stop. It returns once the engine has stopped.
+func (e *Engine) Run() error {
+	if len(e.opts.Addrs) == 0 {
+		return errors.New("engine: no listen address")
+	}
+	addrs := make([]string, len(e.opts.Addrs))
+	for i, a := range e.opts.Addrs {
+		addrs[i] = "tcp://" + a
+	}
+	gopts := []gnet.Option{
+		gnet.WithMulticore(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReusePort(false),
+		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithLockOSThread(e.opts.LockOSThread),
+		gnet.WithLogger(quietLogger{e.opts.Logf}),
+	}
+	if e.opts.NumLoops > 0 {
+		gopts = append(gopts, gnet.WithNumEventLoop(e.opts.NumLoops))
+	}
+	return gnet.Rotate(e, addrs, gopts...)
+}
+
+// Started is closed once the engine accepts connections.
+func (e *Engine) Started() <-chan struct{} { return e.started }
+
+// Stop stops the engine: listeners close, client and server connections
+// close. Safe from any goroutine; a no-op before Started.
+func (e *Engine) Stop(ctx context.Context) error {
+	if !e.stopped.CompareAndSwap(false, true) {
+		return nil
+	}
+	select {
+	case <-e.started:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	e.engMu.Lock()
+	eng := e.eng
+	e.engMu.Unlock()
+	return eng.Stop(ctx)
+}
+
+// OnTick publishes the gnet.Engine (safe only after OnBoot, so not there)
+// and schedules a sweep on every loop.
+func (e *Engine) OnTick() (time.Duration, gnet.Action) {
+	e.once.Do(func() { close(e.started) })
+	for _, ls := range *e.list.Load() {
+		_ = ls.el.Execute(context.Background(), ls.sweepRunnable)
+	}
+	return e.opts.TickInterval, gnet.None
+}
+
+// OnBoot remembers the gnet.Engine for Stop.
+func (e *Engine) OnBoot(eng gnet.Engine) gnet.Action {
+	e.engMu.Lock()
+	e.eng = eng
+	e.engMu.Unlock()
+	return gnet.None
+}
+
+// OnShutdown fails whatever is still pending upstream.
+func (e *Engine) OnShutdown(gnet.Engine) {}
+
+// loopFor returns the state of event loop el, creating it on first use.
+func (e *Engine) loopFor(el gnet.EventLoop) *loopState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ls, ok := e.loops[el]; ok {
+		return ls
+	}
+	ls := newLoopState(e, el)
+	e.loops[el] = ls
+	list := append(append([]*loopState(nil), *e.list.Load()...), ls)
+	e.list.Store(&list)
+	return ls
+}
+
+// OnOpen binds a new connection: a server connection that finished
+// dialing, or a new client.
+func (e *Engine) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	ctx := c.Context()
+	if upstream.IsDial(ctx) {
+		uc, ok := upstream.Opened(ctx, c)
+		if !ok {
+			return nil, gnet.Close
+		}
+		ls := uc.Loop().Owner.(*loopState)
+		ls.up.Flush()
+		return nil, gnet.None
+	}
+	ls := e.loopFor(c.EventLoop())
+	s := ls.newSession(c)
+	c.SetContext(s)
+	return nil, gnet.None
+}
+
+// OnClose tears down a client session or marks a server connection down.
+func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
+	switch x := c.Context().(type) {
+	case *session:
+		x.onClose()
+	case *upstream.Conn:
+		ls := x.Loop().Owner.(*loopState)
+		x.OnClose()
+		ls.afterEvent()
+	}
+	return gnet.None
+}
+
+// OnTraffic handles bytes from a client or a server.
+func (e *Engine) OnTraffic(c gnet.Conn) gnet.Action {
+	switch x := c.Context().(type) {
+	case *session:
+		return x.onTraffic()
+	case *upstream.Conn:
+		ls := x.Loop().Owner.(*loopState)
+		ls.up.SetNow(upstream.Now())
+		a := x.OnTraffic(c)
+		ls.afterEvent()
+		return a
+	}
+	return gnet.Close
+}
+
+type quietLogger struct{ logf func(string, ...any) }
+
+func (l quietLogger) Debugf(string, ...any) {}
+func (l quietLogger) Infof(string, ...any)  {}
+func (l quietLogger) Warnf(f string, a ...any) {
+	l.logf("gnet: "+f, a...)
+}
+func (l quietLogger) Errorf(f string, a ...any) { l.logf("gnet: "+f, a...) }
+func (l quietLogger) Fatalf(f string, a ...any) {
+	panic(fmt.Sprintf("gnet: "+f, a...))
+}

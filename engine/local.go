@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"time"
+
+	"mcroute/codec"
+	"mcroute/upstream"
+)
+
+var (
+	replyOK              = []byte("OK\r\n")
+	replyVersion         = []byte("VERSION " + Version + " mcroute\r\n")
+	replyDisabled        = []byte("SERVER_ERROR Command disabled\r\n")
+	replyNotSupported    = []byte("SERVER_ERROR Command not supported\r\n")
+	replyExec            = []byte("SERVER_ERROR Couldn't route request of type exec because the operation is not supported by RouteHandles library!\r\n")
+	replyBadStatsCommand = []byte("CLIENT_ERROR bad stats command\r\n")
+)
+
+// local answers requests that mcroute handles itself.
+func (s *session) local(r *codec.Request) {
+	switch r.Op {
+	case codec.OpVersion:
+		s.localSlot(r.Op, false).out = append(s.localOut(), replyVersion...)
+	case codec.OpVerbosity:
+		// mcroute has no verbosity to change; answer like memcached.
+		s.localSlot(r.Op, r.Noreply).out = append(s.localOut(), replyOK...)
+	case codec.OpStats:
+		sl := s.localSlot(r.Op, false)
+		sl.out = s.ls.e.appendStats(sl.out[:0], r.Args)
+	case codec.OpFlushAll:
+		if !s.ls.e.opts.EnableFlush {
+			s.localSlot(r.Op, r.Noreply).out = append(s.localOut(), replyDisabled...)
+			return
+		}
+		s.flushAll(r)
+	case codec.OpFlushRegex:
+		s.localSlot(r.Op, false).out = append(s.localOut(), replyNotSupported...)
+	case codec.OpExec:
+		s.localSlot(r.Op, false).out = append(s.localOut(), replyExec...)
+	case codec.OpQuit:
+		sl := s.localSlot(r.Op, false)
+		sl.quit = true
+		s.closing = true
+	case codec.OpShutdown:
+		if !s.ls.e.opts.EnableShutdown {
+			s.localSlot(r.Op, false).out = append(s.localOut(), replyDisabled...)
+			return
+		}
+		sl := s.localSlot(r.Op, false)
+		sl.quit = true
+		s.closing = true
+		if f := s.ls.e.opts.OnShutdownCommand; f != nil {
+			go f()
+		}
+	default:
+		s.localSlot(codec.OpNone, false).out = append(s.localOut(), codec.ErrMalformed.Reply...)
+	}
+}
+
+// localOut returns the reply buffer of the slot just pushed, emptied.
+func (s *session) localOut() []byte {
+	sl := s.q[len(s.q)-1]
+	return sl.out[:0]
+}
+
+// flushAll sends flush_all to every server of the config (AllSync) and
+// answers the worst reply, as mcrouter does.
+func (s *session) flushAll(r *codec.Request) {
+	ctx := s.ls.routerCtx()
+	conns := ctx.Conns()
+	sl := s.push(r.Op, r.Noreply)
+	if len(conns) == 0 {
+		sl.useOut = true
+		sl.out = append(sl.out[:0], replyOK...)
+		s.complete(sl)
+		return
+	}
+	sl.useOut = true
+	for range conns {
+		k := s.addKey(sl, r, nil)
+		k.Key = nil
+	}
+	sl.pending = len(sl.keys)
+	for i, k := range sl.keys {
+		conns[i].Send(&k.Request, nil, k)
+	}
+}
+
+// appendStats renders `stats [args]`.
+func (e *Engine) appendStats(dst []byte, args []byte) []byte {
+	group := string(bytes.TrimSpace(args))
+	switch group {
+	case "", "all", "detailed", "ods", "count":
+	case "version":
+		return append(append(dst, "STAT mcrouter-version "+Version+" mcroute\r\n"...), end...)
+	case "cmd-error", "external", "suspect_servers":
+		return append(dst, end...)
+	case "servers":
+		return e.appendServerStats(dst)
+	default:
+		return append(dst, replyBadStatsCommand...)
+	}
+	stat := func(name string, v string) {
+		dst = append(dst, "STAT "...)
+		dst = append(dst, name...)
+		dst = append(dst, ' ')
+		dst = append(dst, v...)
+		dst = append(dst, crlf...)
+	}
+	num := func(name string, v int64) { stat(name, strconv.FormatInt(v, 10)) }
+	now := time.Now()
+	stat("version", Version+" mcroute")
+	stat("commandargs", e.opts.CommandArgs)
+	num("pid", int64(os.Getpid()))
+	num("parent_pid", int64(os.Getppid()))
+	num("time", now.Unix())
+	num("uptime", int64(now.Sub(e.start).Seconds()))
+	loops := *e.list.Load()
+	cfg := e.router.Current()
+	num("num_servers", int64(len(cfg.Servers)))
+	num("num_proxies", int64(max(e.opts.NumLoops, len(loops))))
+	var open, total, perr, badKeys, paused, closedBig int64
+	var cmds [codec.NumOps]uint64
+	for _, ls := range loops {
+		open += ls.stats.connsOpen.Load()
+		total += int64(ls.stats.connsTotal.Load())
+		perr += int64(ls.stats.parseErrors.Load())
+		badKeys += int64(ls.stats.badKeys.Load())
+		paused += int64(ls.stats.paused.Load())
+		closedBig += int64(ls.stats.closedBig.Load())
+		for i := range cmds {
+			cmds[i] += ls.stats.cmd[i].Load()
+		}
+	}
+	num("num_client_connections", open)
+	num("num_client_connections_total", total)
+	num("client_parse_errors", perr)
+	num("client_bad_keys", badKeys)
+	num("client_paused_for_backpressure", paused)
+	num("client_closed_buffer_cap", closedBig)
+	for op := codec.OpGet; int(op) < codec.NumOps; op++ {
+		name := op.String()
+		if name == "flush_all" {
+			name = "flushall"
+		}
+		if name == "flush_regex" {
+			name = "flushre"
+		}
+		num("cmd_"+name+"_count", int64(cmds[op]))
+	}
+	return append(dst, end...)
+}
+
+// appendServerStats lists the destinations of the config in force, in
+// mcrouter's `stats servers` key format.
+func (e *Engine) appendServerStats(dst []byte) []byte {
+	for _, srv := range e.router.Current().Servers {
+		dst = append(dst, "STAT "...)
+		dst = append(dst, srv.Key...)
+		dst = append(dst, crlf...)
+	}
+	return append(dst, end...)
+}
+
+var _ = upstream.ResOK

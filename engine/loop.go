@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"mcroute/codec"
+	"mcroute/router"
+	"mcroute/upstream"
+)
+
+// loopState is everything one event loop owns. Only that loop's goroutine
+// touches it, except the atomic counters in stats.
+type loopState struct {
+	e   *Engine
+	el  gnet.EventLoop
+	up  *upstream.Loop
+	ctx *router.Ctx // binding of the config in force; replaced on reload
+
+	dirty    []*session // sessions with completed replies to write
+	sessions map[*session]struct{}
+	paused   []*session // sessions that stopped parsing (backpressure)
+
+	freeSlots []*slot
+	freeKeys  []*keyReq
+	iov       [][]byte // scratch for session.flush
+	done      []*slot  // scratch for session.flush
+	spare     []*session
+
+	sweepRunnable gnet.Runnable
+
+	stats loopStats
+}
+
+// loopStats are counters read by `stats` from any goroutine.
+type loopStats struct {
+	cmd         [codec.NumOps]atomic.Uint64
+	connsOpen   atomic.Int64
+	connsTotal  atomic.Uint64
+	parseErrors atomic.Uint64
+	badKeys     atomic.Uint64
+	paused      atomic.Uint64
+	closedBig   atomic.Uint64
+}
+
+func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
+	ls := &loopState{e: e, el: el, sessions: map[*session]struct{}{}}
+	ls.up = upstream.NewLoop(el, e.opts.Upstream)
+	ls.up.Owner = ls
+	ls.sweepRunnable = gnet.RunnableFunc(func(context.Context) error {
+		ls.sweep()
+		return nil
+	})
+	return ls
+}
+
+// routerCtx returns the loop's binding of the config in force.
+func (ls *loopState) routerCtx() *router.Ctx {
+	cfg := ls.e.router.Current()
+	if ls.ctx == nil || ls.ctx.Cfg != cfg {
+		ls.ctx = router.NewCtx(ls.up, cfg)
+	}
+	return ls.ctx
+}
+
+// afterEvent writes everything the event produced: completed replies to
+// clients (which may resume paused clients, which may send more), then
+// queued requests to servers.
+func (ls *loopState) afterEvent() {
+	for len(ls.dirty) > 0 {
+		s := ls.dirty[len(ls.dirty)-1]
+		ls.dirty[len(ls.dirty)-1] = nil
+		ls.dirty = ls.dirty[:len(ls.dirty)-1]
+		s.flush()
+	}
+	if len(ls.paused) > 0 {
+		ls.resumePaused()
+	}
+	ls.up.Flush()
+}
+
+// resumePaused lets paused sessions parse again if they can.
+func (ls *loopState) resumePaused() {
+	paused := ls.paused
+	ls.paused, ls.spare = ls.spare[:0], nil
+	for i, s := range paused {
+		paused[i] = nil
+		s.inPaused = false
+		if !s.closed {
+			s.process()
+		}
+	}
+	ls.spare = paused[:0]
+	for len(ls.dirty) > 0 {
+		s := ls.dirty[len(ls.dirty)-1]
+		ls.dirty[len(ls.dirty)-1] = nil
+		ls.dirty = ls.dirty[:len(ls.dirty)-1]
+		s.flush()
+	}
+}
+
+// sweep runs on the loop every tick: timeouts, then paused sessions.
+func (ls *loopState) sweep() {
+	now := upstream.Now()
+	ls.up.Sweep(now)
+	ls.afterEvent()
+}
+
+func (ls *loopState) getSlot() *slot {
+	if n := len(ls.freeSlots); n > 0 {
+		sl := ls.freeSlots[n-1]
+		ls.freeSlots = ls.freeSlots[:n-1]
+		return sl
+	}
+	return &slot{ls: ls}
+}
+
+func (ls *loopState) getKey() *keyReq {
+	if n := len(ls.freeKeys); n > 0 {
+		k := ls.freeKeys[n-1]
+		ls.freeKeys = ls.freeKeys[:n-1]
+		return k
+	}
+	return &keyReq{}
+}
+
+// releaseSlot returns sl and its keyReqs to the free lists.
+func (ls *loopState) releaseSlot(sl *slot) {
+	for i, k := range sl.keys {
+		k.slot = nil
+		k.hit = false
+		ls.freeKeys = append(ls.freeKeys, k)
+		sl.keys[i] = nil
+	}
+	sl.reset()
+	ls.freeSlots = append(ls.freeSlots, sl)
+}

@@ -1,0 +1,33 @@
+// Package router turns an mcrouter JSON config into a compiled route tree
+// and routes single-key requests through it.
+//
+// # Types
+//
+//	Config   the compiled, immutable result of one config text: the root
+//	         Handle, the table of Servers the tree sends to, and metadata
+//	         (file, md5). Built by Build off the event loops; published to
+//	         the loops by Router with an atomic pointer swap.
+//	Handle   one route handle (PoolRoute, HashRoute, ErrorRoute…): a small
+//	         immutable value, one file per handle type, built from its JSON
+//	         node by the constructor registered under mcrouter's type name.
+//	Ctx      one event loop's view of a Config: the loop's upstream Conn for
+//	         every Server index, so a leaf sends without a map lookup.
+//
+// # Flow of a request
+//
+//	engine ── cfg.Root.Route(ctx, req, cb)
+//	  RootRoute: routing prefix of req.Key → the route for that prefix
+//	  PoolRoute/HashRoute: routing key (prefix stripped, cut at "|#|")
+//	                       [+ salt] → hash → child index
+//	  destination: key sent = req.Key without the routing prefix (unless
+//	               keep_routing_prefix) → ctx.conns[i].Send(req, key, cb)
+//
+// Every handle answers through cb exactly once, on the calling loop.
+//
+// # What it must not do
+//
+// router never blocks and never touches client connections; it does not
+// parse the wire protocol (codec) or manage sockets (upstream). Handles do
+// no map lookups and no allocation per request: everything that can be
+// decided from the config is decided in Build.
+package router

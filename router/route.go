@@ -1,0 +1,47 @@
+package router
+
+import (
+	"mcroute/upstream"
+)
+
+// Handle is a compiled route handle. Handles are immutable and shared by
+// every event loop; per-loop state lives in Ctx.
+type Handle interface {
+	// Route sends req through the handle on the loop that owns ctx. cb is
+	// answered exactly once, on that loop, possibly before Route returns.
+	// req must stay valid until cb is answered.
+	Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
+	// Name is the handle's name in debug output (route_handles).
+	Name() string
+	// Children returns the handles this one may send to, for debug output
+	// and traversal; nil for leaves.
+	Children() []Handle
+}
+
+// Ctx is one event loop's binding of one Config: the loop's upstream Conn
+// for every Server of the config, by index. A request keeps the Ctx it
+// started with, so it finishes on the tree it started on even if a new
+// config is installed meanwhile. Only the owning loop may use a Ctx.
+type Ctx struct {
+	Up    *upstream.Loop
+	Cfg   *Config
+	conns []*upstream.Conn
+	rep   upstream.Reply
+}
+
+// NewCtx binds cfg to loop up. It opens nothing: Conns dial on first use,
+// and Conns are shared with earlier configs that have the same servers.
+func NewCtx(up *upstream.Loop, cfg *Config) *Ctx {
+	conns := make([]*upstream.Conn, len(cfg.Servers))
+	for i, s := range cfg.Servers {
+		conns[i] = up.Conn(s)
+	}
+	return &Ctx{Up: up, Cfg: cfg, conns: conns}
+}
+
+// Conn returns the loop's connection to server index i of the config.
+func (c *Ctx) Conn(i int) *upstream.Conn { return c.conns[i] }
+
+// Conns returns the loop's connections to every server of the config, by
+// index. The slice is owned by the Ctx.
+func (c *Ctx) Conns() []*upstream.Conn { return c.conns }
