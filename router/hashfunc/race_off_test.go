@@ -1,0 +1,5 @@
+//go:build !race
+
+package hashfunc
+
+const raceEnabled = false
