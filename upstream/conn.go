@@ -250,6 +250,16 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 	return c, true
 }
 
+// Attach makes gc, already registered on c's loop, the connection of c, as
+// if a dial had just succeeded: queued requests are flushed on the next
+// Flush. It is for connections opened by other means than dial (tests, a
+// TLS bridge). Must be called on the loop.
+func (c *Conn) Attach(gc gnet.Conn) {
+	c.state = stateConnecting
+	c.gen++
+	Opened(&dialTag{c: c, gen: c.gen}, gc)
+}
+
 // IsDial reports whether a gnet.Conn context belongs to an upstream
 // connection being opened.
 func IsDial(ctx any) bool {
@@ -326,14 +336,21 @@ func (c *Conn) deliver(cb Callback) {
 // handle matches one reply element to the pending FIFO. It returns false
 // on a reply that cannot belong to the head request.
 func (c *Conn) handle(r *codec.Reply) bool {
+	if c.awaitEnd {
+		// Every key of the head get line is answered; only its END (or an
+		// error line, if memcached gave up on the rest) may come now.
+		switch r.Kind {
+		case codec.ReplyEnd, codec.ReplyError, codec.ReplyClientError, codec.ReplyServerError:
+			c.awaitEnd = false
+			return true
+		}
+		return false
+	}
 	if c.n == 0 {
 		return false
 	}
 	switch r.Kind {
 	case codec.ReplyValue:
-		if c.awaitEnd {
-			return false
-		}
 		for c.n > 0 {
 			e := &c.ring[c.head]
 			if !e.op.IsGet() {
@@ -355,10 +372,6 @@ func (c *Conn) handle(r *codec.Reply) bool {
 		}
 		return false
 	case codec.ReplyEnd:
-		if c.awaitEnd {
-			c.awaitEnd = false
-			return true
-		}
 		for c.n > 0 {
 			if !c.ring[c.head].op.IsGet() {
 				return false
@@ -373,11 +386,6 @@ func (c *Conn) handle(r *codec.Reply) bool {
 		return false
 	case codec.ReplyError, codec.ReplyClientError, codec.ReplyServerError:
 		res, msg := errorResult(r)
-		if c.awaitEnd {
-			// memcached gave up on a get line after sending its last value.
-			c.awaitEnd = false
-			return true
-		}
 		if c.ring[c.head].op.IsGet() {
 			// One error line ends the whole get line: every key gets it.
 			for c.n > 0 {
@@ -395,7 +403,7 @@ func (c *Conn) handle(r *codec.Reply) bool {
 		c.deliver(cb)
 		return true
 	}
-	if c.awaitEnd || c.ring[c.head].op.IsGet() {
+	if c.ring[c.head].op.IsGet() {
 		return false
 	}
 	var res Result
