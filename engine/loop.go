@@ -27,6 +27,7 @@ type loopState struct {
 	freeKeys  []*keyReq
 	iov       [][]byte // scratch for session.flush
 	done      []*slot  // scratch for session.flush
+	wbuf      []byte   // scratch for session.write
 	spare     []*session
 
 	sweepRunnable gnet.Runnable

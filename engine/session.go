@@ -324,12 +324,26 @@ func (s *session) flush() {
 	}
 }
 
+// write sends iov. Up to 8 pieces go out with one writev (x/sys builds
+// its iovec array on the stack for up to 8); more are first copied into
+// the loop's scratch buffer so that nothing is allocated.
 func (s *session) write(iov [][]byte) {
-	if len(iov) == 1 {
+	switch {
+	case len(iov) == 1:
 		_, _ = s.c.Write(iov[0])
-		return
+	case len(iov) <= 8:
+		_, _ = s.c.Writev(iov)
+	default:
+		b := s.ls.wbuf[:0]
+		for _, p := range iov {
+			b = append(b, p...)
+		}
+		_, _ = s.c.Write(b)
+		if cap(b) > 1<<20 {
+			b = nil // do not keep a huge buffer for a rare huge reply
+		}
+		s.ls.wbuf = b[:0]
 	}
-	_, _ = s.c.Writev(iov)
 }
 
 // appendIOV adds sl's reply to iov.

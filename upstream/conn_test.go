@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -9,27 +8,10 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/codec"
+	"mcroute/upstream/upstreamtest"
 )
 
-// fakeConn is the part of gnet.Conn that Conn uses: an inbound buffer the
-// test fills and an outbound buffer it reads.
-type fakeConn struct {
-	gnet.Conn
-	in, out bytes.Buffer
-	closed  bool
-}
-
-func (f *fakeConn) Peek(n int) ([]byte, error) { return f.in.Bytes(), nil }
-func (f *fakeConn) Discard(n int) (int, error) {
-	if n <= 0 || n >= f.in.Len() {
-		n = f.in.Len()
-	}
-	f.in.Next(n)
-	return n, nil
-}
-func (f *fakeConn) Write(b []byte) (int, error) { return f.out.Write(b) }
-func (f *fakeConn) Close() error                { f.closed = true; return nil }
-func (f *fakeConn) SetContext(any)              {}
+type fakeConn = upstreamtest.FakeConn
 
 // recorder is a Callback that renders replies as text.
 type recorder struct {
@@ -69,7 +51,7 @@ func get(c *Conn, r *recorder, op codec.Op, keys ...string) {
 
 func feed(t *testing.T, c *Conn, f *fakeConn, s string) gnet.Action {
 	t.Helper()
-	f.in.WriteString(s)
+	f.In.WriteString(s)
 	return c.OnTraffic(f)
 }
 
@@ -81,8 +63,8 @@ func TestCoalescedGets(t *testing.T) {
 	get(c, r, codec.OpGet, "e")
 	c.loop.Flush()
 	want := "get a b c\r\nset s 0 0 2\r\nxy\r\ngets d\r\nget e\r\n"
-	if f.out.String() != want {
-		t.Fatalf("wire: %q, want %q", f.out.String(), want)
+	if f.Out.String() != want {
+		t.Fatalf("wire: %q, want %q", f.Out.String(), want)
 	}
 	// Split the replies at every byte: the result must not change.
 	replies := "VALUE b 0 1\r\nB\r\nEND\r\nSTORED\r\nVALUE d 0 1 77\r\nD\r\nEND\r\nEND\r\n"
@@ -175,7 +157,7 @@ func TestTimeoutThenLateReply(t *testing.T) {
 	get(c, r, codec.OpGet, "c")
 	c.loop.Flush()
 	c.loop.Sweep(c.loop.now + int64(10*time.Second))
-	if !f.closed {
+	if !f.Closed {
 		t.Fatal("wedged connection not closed")
 	}
 }
