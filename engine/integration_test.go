@@ -224,6 +224,14 @@ func TestDeadBackend(t *testing.T) {
 			t.Errorf("set on dead server: %q", got)
 		}
 	}
+	// The server comes back: the connection is re-established on demand.
+	mctest.RestartMemcached(t, ms[1])
+	if got := c.Do("set " + keyOn[1] + " 0 0 1\r\nw\r\n"); got != "STORED\r\n" {
+		t.Errorf("set after restart: %q", got)
+	}
+	if got := c.Do("get " + keyOn[1] + "\r\n"); got != "VALUE "+keyOn[1]+" 0 1\r\nw\r\nEND\r\n" {
+		t.Errorf("get after restart: %q", got)
+	}
 }
 
 // TestSilentBackend: a server that accepts but never answers yields

@@ -55,10 +55,25 @@ func StartMemcached(t testing.TB, extra ...string) *Memcached {
 // StartMemcachedOn starts memcached listening on host ("::1" for IPv6).
 func StartMemcachedOn(t testing.TB, host string, extra ...string) *Memcached {
 	t.Helper()
+	return startMemcached(t, host, 0, extra)
+}
+
+// RestartMemcached starts a new memcached on the host and port of m (after
+// m was killed), as an operator restarting a server would.
+func RestartMemcached(t testing.TB, m *Memcached) *Memcached {
+	t.Helper()
+	return startMemcached(t, m.Host, m.Port, nil)
+}
+
+func startMemcached(t testing.TB, host string, fixedPort int, extra []string) *Memcached {
+	t.Helper()
 	path := NeedMemcached(t)
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		port := FreePort(t, host)
+		port := fixedPort
+		if port == 0 {
+			port = FreePort(t, host)
+		}
 		args := []string{"-p", strconv.Itoa(port), "-U", "0", "-l", host, "-t", "1", "-m", "64", "-c", "4096"}
 		if os.Geteuid() == 0 {
 			args = append(args, "-u", "root")
