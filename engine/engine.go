@@ -138,10 +138,17 @@ func (e *Engine) Stop(ctx context.Context) error {
 // and schedules a sweep on every loop.
 func (e *Engine) OnTick() (time.Duration, gnet.Action) {
 	e.once.Do(func() { close(e.started) })
+	next := e.opts.TickInterval
+	now := upstream.Now()
 	for _, ls := range *e.list.Load() {
 		_ = ls.el.Execute(context.Background(), ls.sweepRunnable)
+		if d := time.Duration(ls.up.NextTimer() - now); d < next {
+			next = d
+		}
 	}
-	return e.opts.TickInterval, gnet.None
+	// Timers (LatencyInjectionRoute, ...) get millisecond precision;
+	// otherwise sweep every TickInterval.
+	return max(next, time.Millisecond), gnet.None
 }
 
 // OnBoot remembers the gnet.Engine for Stop.

@@ -346,15 +346,16 @@ func (b *builder) list(v *jsonm.Value) ([]Handle, error) {
 // bare "Type"). at is where the route was written, for errors.
 type constructor func(b *builder, cfg, at *jsonm.Value) (Handle, error)
 
-var constructors map[string]constructor
+// constructors maps mcrouter's route handle type names to constructors.
+// Each handle's file registers itself in an init function.
+var constructors = map[string]constructor{}
 
-func init() {
-	constructors = map[string]constructor{
-		"PoolRoute":  newPoolRoute,
-		"HashRoute":  newHashRoute,
-		"ErrorRoute": newErrorRoute,
-		"NullRoute":  newNullRoute,
+// register adds a route handle type. It panics on a duplicate name.
+func register(name string, c constructor) {
+	if _, dup := constructors[name]; dup {
+		panic("router: route handle registered twice: " + name)
 	}
+	constructors[name] = c
 }
 
 // pool resolves a pool reference: a name in "pools" or an inline object

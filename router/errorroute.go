@@ -1,6 +1,11 @@
 package router
 
-import "mcroute/upstream"
+import (
+	"mcroute/router/jsonm"
+	"mcroute/upstream"
+)
+
+func init() { register("ErrorRoute", newErrorRoute) }
 
 // errorRoute answers every request with an error: mcrouter's ErrorRoute,
 // and what an empty pool under a HashRoute becomes.
@@ -15,3 +20,24 @@ func (e *errorRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback
 
 func (e *errorRoute) Name() string       { return "error" }
 func (e *errorRoute) Children() []Handle { return nil }
+
+// newErrorRoute builds ErrorRoute: "ErrorRoute", "ErrorRoute|msg" or
+// {"type": "ErrorRoute", "response": "msg"}.
+func newErrorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	e := &errorRoute{res: upstream.ResLocalError}
+	if cfg == nil {
+		return e, nil
+	}
+	if s, ok := cfg.String(); ok {
+		e.msg = []byte(s)
+		return e, nil
+	}
+	if r := cfg.Get("response"); r != nil {
+		s, ok := r.String()
+		if !ok {
+			return nil, b.errf(r, "ErrorRoute: response must be a string")
+		}
+		e.msg = []byte(s)
+	}
+	return e, nil
+}

@@ -2,8 +2,11 @@ package router
 
 import (
 	"mcroute/router/hashfunc"
+	"mcroute/router/jsonm"
 	"mcroute/upstream"
 )
+
+func init() { register("HashRoute", newHashRoute) }
 
 // hashRoute picks one child by hashing the routing key (plus salt):
 // mcrouter's HashRoute, and the core of PoolRoute.
@@ -26,3 +29,36 @@ var msgIndexOutOfRange = []byte("index out of range")
 
 func (h *hashRoute) Name() string       { return h.name }
 func (h *hashRoute) Children() []Handle { return h.children }
+
+// newHashRoute builds HashRoute: "HashRoute|Pool|A" or
+// {"type": "HashRoute", "children": ..., "hash_func": ..., "salt": ...}.
+func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	if cfg == nil {
+		return nil, b.errf(at, "HashRoute needs children")
+	}
+	children := cfg
+	fname := "Ch3"
+	var opts hashfunc.Options
+	if cfg.IsObject() {
+		children = cfg.Get("children")
+		if children == nil {
+			return nil, b.errf(cfg, "HashRoute: missing \"children\"")
+		}
+		var err error
+		if fname, err = b.hashFields(cfg, fname, &opts); err != nil {
+			return nil, err
+		}
+	}
+	hs, err := b.list(children)
+	if err != nil {
+		return nil, err
+	}
+	if len(hs) == 0 {
+		return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: ")}, nil
+	}
+	fn, err := hashfunc.New(fname, len(hs), opts)
+	if err != nil {
+		return nil, b.errf(at, "HashRoute: %v", err)
+	}
+	return &hashRoute{name: "hash", fn: fn, children: hs}, nil
+}

@@ -1,6 +1,11 @@
 package router
 
-import "mcroute/upstream"
+import (
+	"mcroute/router/jsonm"
+	"mcroute/upstream"
+)
+
+func init() { register("NullRoute", newNullRoute) }
 
 // nullRoute answers every request with the default reply (NOT_STORED for
 // updates, NOT_FOUND otherwise) without sending anything.
@@ -12,3 +17,6 @@ func (nullRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
 
 func (nullRoute) Name() string       { return "null" }
 func (nullRoute) Children() []Handle { return nil }
+
+// newNullRoute builds NullRoute.
+func newNullRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) { return nullRoute{}, nil }

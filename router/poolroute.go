@@ -6,6 +6,8 @@ import (
 	"mcroute/upstream"
 )
 
+func init() { register("PoolRoute", newPoolRoute) }
+
 // newPoolRoute builds PoolRoute: a hash over the pool's servers
 // (mcrouter-behaviour.md §1.5). "PoolRoute|A" or
 // {"type": "PoolRoute", "pool": A, "hash": ...}. A pool with weights
@@ -115,60 +117,3 @@ func (b *builder) hashFields(v *jsonm.Value, fname string, opts *hashfunc.Option
 	}
 	return fname, nil
 }
-
-// newHashRoute builds HashRoute: "HashRoute|Pool|A" or
-// {"type": "HashRoute", "children": ..., "hash_func": ..., "salt": ...}.
-func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	if cfg == nil {
-		return nil, b.errf(at, "HashRoute needs children")
-	}
-	children := cfg
-	fname := "Ch3"
-	var opts hashfunc.Options
-	if cfg.IsObject() {
-		children = cfg.Get("children")
-		if children == nil {
-			return nil, b.errf(cfg, "HashRoute: missing \"children\"")
-		}
-		var err error
-		if fname, err = b.hashFields(cfg, fname, &opts); err != nil {
-			return nil, err
-		}
-	}
-	hs, err := b.list(children)
-	if err != nil {
-		return nil, err
-	}
-	if len(hs) == 0 {
-		return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: ")}, nil
-	}
-	fn, err := hashfunc.New(fname, len(hs), opts)
-	if err != nil {
-		return nil, b.errf(at, "HashRoute: %v", err)
-	}
-	return &hashRoute{name: "hash", fn: fn, children: hs}, nil
-}
-
-// newErrorRoute builds ErrorRoute: "ErrorRoute", "ErrorRoute|msg" or
-// {"type": "ErrorRoute", "response": "msg"}.
-func newErrorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	e := &errorRoute{res: upstream.ResLocalError}
-	if cfg == nil {
-		return e, nil
-	}
-	if s, ok := cfg.String(); ok {
-		e.msg = []byte(s)
-		return e, nil
-	}
-	if r := cfg.Get("response"); r != nil {
-		s, ok := r.String()
-		if !ok {
-			return nil, b.errf(r, "ErrorRoute: response must be a string")
-		}
-		e.msg = []byte(s)
-	}
-	return e, nil
-}
-
-// newNullRoute builds NullRoute.
-func newNullRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) { return nullRoute{}, nil }

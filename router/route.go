@@ -27,6 +27,7 @@ type Ctx struct {
 	Cfg   *Config
 	conns []*upstream.Conn
 	rep   upstream.Reply
+	pools []any // per state kind: *freeList[T]
 }
 
 // NewCtx binds cfg to loop up. It opens nothing: Conns dial on first use,
@@ -36,7 +37,7 @@ func NewCtx(up *upstream.Loop, cfg *Config) *Ctx {
 	for i, s := range cfg.Servers {
 		conns[i] = up.Conn(s)
 	}
-	return &Ctx{Up: up, Cfg: cfg, conns: conns}
+	return &Ctx{Up: up, Cfg: cfg, conns: conns, pools: make([]any, numStateKinds)}
 }
 
 // Conn returns the loop's connection to server index i of the config.

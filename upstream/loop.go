@@ -1,6 +1,8 @@
 package upstream
 
 import (
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -40,6 +42,9 @@ type Loop struct {
 	byKey map[string]*Conn
 	conns []*Conn
 	dirty []*Conn
+
+	timers    timerHeap
+	nextTimer atomic.Int64
 }
 
 // NewLoop returns the upstream state for event loop el.
@@ -53,7 +58,9 @@ func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	if opts.WedgeAfter <= 0 {
 		opts.WedgeAfter = DefaultOptions.WedgeAfter
 	}
-	return &Loop{el: el, opts: opts, now: Now(), byKey: make(map[string]*Conn)}
+	l := &Loop{el: el, opts: opts, now: Now(), byKey: make(map[string]*Conn)}
+	l.nextTimer.Store(math.MaxInt64)
+	return l
 }
 
 // EventLoop returns the gnet loop this Loop belongs to.
@@ -117,6 +124,7 @@ func (l *Loop) Sweep(now int64) {
 	for _, c := range l.conns {
 		c.sweep(now)
 	}
+	l.fireTimers(now)
 }
 
 // Shutdown closes every connection and fails what is pending.

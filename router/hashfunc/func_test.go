@@ -3,6 +3,7 @@ package hashfunc
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -195,6 +196,83 @@ func TestRawFunctionEdges(t *testing.T) {
 		}
 		if got := WeightedRendezvous(k, h, []float64{0, 0, 0}); got != 0 {
 			t.Fatalf("all weights 0: got %d, want 0", got)
+		}
+	}
+}
+
+// rendezvousFloat is Rendezvous as mcrouter writes it: every score
+// converted to float64, the largest wins, ties go to the higher index.
+func rendezvousFloat(scores []uint64) int {
+	maxScore := -1.0
+	maxIndex := 0
+	for i, s := range scores {
+		score := float64(s)
+		if score > maxScore || (score == maxScore && i > maxIndex) {
+			maxScore = score
+			maxIndex = i
+		}
+	}
+	return maxIndex
+}
+
+func rendezvousFold(scores []uint64) int {
+	best, bestScore := 0, scores[0]
+	for i := 1; i < len(scores); i++ {
+		best, bestScore = rendezvousStep(best, bestScore, i, scores[i])
+	}
+	return best
+}
+
+// TestRendezvousFloatTies checks the integer shortcut of Rendezvous against
+// the float64 comparison on scores built to collide after rounding.
+func TestRendezvousFloatTies(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		n := 1 + r.IntN(6)
+		scores := make([]uint64, n)
+		base := r.Uint64()
+		switch r.IntN(4) {
+		case 0:
+			base |= 1 << 63 // ulp 2^11
+		case 1:
+			base >>= 1 + r.IntN(20) // smaller ulps
+		case 2:
+			base = 1<<64 - 1 - r.Uint64N(4096) // next to the top, rounds to 2^64
+		}
+		for i := range scores {
+			switch r.IntN(3) {
+			case 0:
+				scores[i] = base
+			case 1:
+				scores[i] = base + r.Uint64N(4096)
+			default:
+				scores[i] = base - r.Uint64N(4096)
+			}
+		}
+		if got, want := rendezvousFold(scores), rendezvousFloat(scores); got != want {
+			t.Fatalf("scores %v: shortcut picks %d, float64 comparison %d", scores, got, want)
+		}
+	}
+	// And the real function on real hashes.
+	h := tagHashes(rendezvousTags(50))
+	var key []byte
+	for i := range 3000 {
+		key = seqKey(key, "rv", i)
+		kh := Murmur64A(key, RendezvousKeySeed)
+		scores := make([]uint64, len(h))
+		for j, th := range h {
+			scores[j] = Hash128to64(th, kh)
+		}
+		if got, want := Rendezvous(key, h), rendezvousFloat(scores); got != want {
+			t.Fatalf("Rendezvous(%q) = %d, float64 comparison %d", key, got, want)
+		}
+	}
+	// Equal tags tie exactly: the higher index wins.
+	dup := tagHashes([]string{"a", "b", "a", "b"})
+	for i := range 100 {
+		key = seqKey(key, "dup", i)
+		if got := Rendezvous(key, dup); got != 2 && got != 3 {
+			t.Fatalf("Rendezvous(%q) with duplicated tags = %d, want 2 or 3", key, got)
 		}
 	}
 }

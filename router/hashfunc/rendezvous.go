@@ -25,17 +25,32 @@ func RendezvousTagHash(tag string) uint64 {
 // index. tagHashes come from RendezvousTagHash. It returns 0 when tagHashes
 // is empty.
 func Rendezvous(key []byte, tagHashes []uint64) int {
-	keyHash := Murmur64A(key, RendezvousKeySeed)
-	maxScore := -1.0
-	maxIndex := 0
-	for i, th := range tagHashes {
-		score := float64(Hash128to64(th, keyHash))
-		if score > maxScore || (score == maxScore && i > maxIndex) {
-			maxScore = score
-			maxIndex = i
-		}
+	if len(tagHashes) == 0 {
+		return 0
 	}
-	return maxIndex
+	keyHash := Murmur64A(key, RendezvousKeySeed)
+	best, bestScore := 0, Hash128to64(tagHashes[0], keyHash)
+	for i := 1; i < len(tagHashes); i++ {
+		best, bestScore = rendezvousStep(best, bestScore, i, Hash128to64(tagHashes[i], keyHash))
+	}
+	return best
+}
+
+// rendezvousStep folds score i into (best, bestScore), where bestScore is
+// the largest score so far and best the highest index whose score converts
+// to the same float64 as bestScore. That is mcrouter's rule (compare
+// float64(score), ties to the higher index) without converting every score:
+// uint64 to float64 is a branchy, often mispredicted sequence on amd64.
+// Conversion is monotonic, and two integers convert to the same float64 only
+// if they differ by less than one ulp, at most 2^11 below 2^64.
+func rendezvousStep(best int, bestScore uint64, i int, score uint64) (int, uint64) {
+	if score > bestScore {
+		return i, score
+	}
+	if bestScore-score < 1<<11 && float64(score) == float64(bestScore) {
+		return i, bestScore
+	}
+	return best, bestScore
 }
 
 // WeightedRendezvous is mcrouter's WeightedRendezvous hash function. With

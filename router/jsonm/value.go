@@ -63,9 +63,14 @@ type Value struct {
 
 	// File and Line say where the value starts: the file name given to
 	// Parse (or the imported file) and the 1-based line. Values made by
-	// the preprocessor carry the position of the text that produced them.
+	// the preprocessor carry the position of the text that produced them:
+	// a macro body, an argument, the call itself for computed values.
 	File string
 	Line int
+	// Via is "file:line" of the outermost user macro call or @import that
+	// produced the value during preprocessing, "" for values written
+	// directly in the config. See [Value.Where].
+	Via string
 }
 
 // NewNull returns a null value with no position.
@@ -113,6 +118,19 @@ func (v *Value) Pos() string {
 		return ""
 	}
 	return v.File + ":" + strconv.Itoa(v.Line)
+}
+
+// Where returns Pos, followed by " (via file:line)" when the value came
+// out of a macro call or an @import: the form config errors should use.
+func (v *Value) Where() string {
+	p := v.Pos()
+	if v != nil && v.Via != "" && v.Via != p {
+		if p == "" {
+			return v.Via
+		}
+		return p + " (via " + v.Via + ")"
+	}
+	return p
 }
 
 // Kind returns v's kind; KindNull for a nil v.
