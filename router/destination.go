@@ -21,3 +21,10 @@ func (d *destination) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callbac
 
 func (d *destination) Name() string       { return d.srv.Name() + "|pool=" + d.pool }
 func (d *destination) Children() []Handle { return nil }
+
+func (d *destination) Traverse(req *upstream.Request, depth int, visit Visitor) {
+	visit(d, depth)
+}
+
+// Server returns the destination's server (for debug output).
+func (d *destination) Server() *upstream.Server { return d.srv }

@@ -41,3 +41,5 @@ func newErrorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	}
 	return e, nil
 }
+
+func (e *errorRoute) Traverse(req *upstream.Request, depth int, visit Visitor) { visit(e, depth) }

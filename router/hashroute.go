@@ -62,3 +62,11 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	}
 	return &hashRoute{name: "hash", fn: fn, children: hs}, nil
 }
+
+func (h *hashRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+	visit(h, depth)
+	i := h.fn.Index(RoutingKey(req.Key))
+	if i >= 0 && i < len(h.children) {
+		h.children[i].Traverse(req, depth+1, visit)
+	}
+}

@@ -20,3 +20,5 @@ func (nullRoute) Children() []Handle { return nil }
 
 // newNullRoute builds NullRoute.
 func newNullRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) { return nullRoute{}, nil }
+
+func (n nullRoute) Traverse(req *upstream.Request, depth int, visit Visitor) { visit(n, depth) }

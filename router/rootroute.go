@@ -59,3 +59,10 @@ func (r *rootRoute) Children() []Handle {
 	}
 	return hs
 }
+
+func (r *rootRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+	visit(r, depth)
+	if h := r.pick(req.Key); h != nil {
+		h.Traverse(req, depth+1, visit)
+	}
+}

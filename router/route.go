@@ -11,11 +11,27 @@ type Handle interface {
 	// answered exactly once, on that loop, possibly before Route returns.
 	// req must stay valid until cb is answered.
 	Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
-	// Name is the handle's name in debug output (route_handles).
+	// Name is the handle's name in debug output (route_handles), as
+	// mcrouter prints it where it can (e.g. "hash|Ch3|pool=A").
 	Name() string
-	// Children returns the handles this one may send to, for debug output
-	// and traversal; nil for leaves.
+	// Children returns every handle this one may send to; nil for leaves.
 	Children() []Handle
+	// Traverse calls visit for this handle (at depth) and then traverses
+	// the children req could be sent to (the one a hash picks; every child
+	// of a fan-out or failover), at depth+1. Nothing is sent. It serves
+	// __mcrouter__.route and route_handles.
+	Traverse(req *upstream.Request, depth int, visit Visitor)
+}
+
+// Visitor is called by Traverse for each handle on a request's path.
+type Visitor func(h Handle, depth int)
+
+// traverseAll visits h and traverses all of children at depth+1.
+func traverseAll(h Handle, children []Handle, req *upstream.Request, depth int, visit Visitor) {
+	visit(h, depth)
+	for _, c := range children {
+		c.Traverse(req, depth+1, visit)
+	}
 }
 
 // Ctx is one event loop's binding of one Config: the loop's upstream Conn

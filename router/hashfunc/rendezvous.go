@@ -44,7 +44,7 @@ func Rendezvous(key []byte, tagHashes []uint64) int {
 // Conversion is monotonic, and two integers convert to the same float64 only
 // if they differ by less than one ulp, at most 2^11 below 2^64.
 func rendezvousStep(best int, bestScore uint64, i int, score uint64) (int, uint64) {
-	if score > bestScore {
+	if score >= bestScore {
 		return i, score
 	}
 	if bestScore-score < 1<<11 && float64(score) == float64(bestScore) {

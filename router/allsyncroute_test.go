@@ -1,0 +1,67 @@
+package router
+
+import (
+	"testing"
+
+	"mcroute/upstream"
+)
+
+func TestAllSyncRoute(t *testing.T) {
+	R := upstream.ResNotFound
+	cases := []struct {
+		name     string
+		children []*fakeRoute
+		order    []int // completion order of deferred children; nil: all answer at once
+		want     string
+	}{
+		{"all stored", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResStored)}, nil, "mc_res_stored"},
+		{"miss beats hit", []*fakeRoute{fake("a", upstream.ResFound, "v"), fake("b", R)}, nil, "mc_res_notfound"},
+		{"error beats miss", []*fakeRoute{fake("a", R), fake("b", upstream.ResTimeout, "Reply timeout"), fake("c", upstream.ResFound, "v")}, nil, "mc_res_timeout(Reply timeout)"},
+		{"client error is worst", []*fakeRoute{fake("a", upstream.ResRemoteError, "x"), fake("b", upstream.ResClientError, "bad")}, nil, "mc_res_client_error(bad)"},
+		{"ties keep the first to complete", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResFound, "second"), fake("c", upstream.ResFound, "first")}, []int{2, 1, 0}, "mc_res_found=first"},
+		{"slow child is waited for", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResTimeout)}, []int{0, 1}, "mc_res_timeout"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx()
+			var hs []Handle
+			for _, c := range tc.children {
+				c.deferred = tc.order != nil
+				hs = append(hs, c)
+			}
+			r := &allSyncRoute{children: hs}
+			cb := &capture{}
+			r.Route(ctx, req("set", "k"), cb)
+			for i, o := range tc.order {
+				if len(cb.got) != 0 {
+					t.Fatalf("answered after %d of %d children", i, len(tc.children))
+				}
+				tc.children[o].flush()
+			}
+			if cb.String() != tc.want {
+				t.Fatalf("got %s, want %s", cb, tc.want)
+			}
+			for _, c := range tc.children {
+				if len(c.seen) != 1 || c.seen[0] != "set k" {
+					t.Errorf("child %s saw %v", c.name, c.seen)
+				}
+			}
+		})
+	}
+}
+
+func TestAllSyncRouteBuild(t *testing.T) {
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"pools":{"A":{"servers":["127.0.0.1:1","127.0.0.1:2"]}},"route":"AllSyncRoute|Pool|A"}`, "all-sync"},
+		{`{"pools":{"A":{"servers":["127.0.0.1:1"]}},"route":{"type":"AllSyncRoute","children":"Pool|A"}}`, "127.0.0.1:1|pool=A"},
+		{`{"route":{"type":"AllSyncRoute","children":[]}}`, "null"},
+	} {
+		cfg, err := Build("", []byte(tc.cfg), Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.cfg, err)
+		}
+		if got := cfg.Root.(*rootRoute).def.Name(); got != tc.want {
+			t.Errorf("%s: built %s, want %s", tc.cfg, got, tc.want)
+		}
+	}
+}
