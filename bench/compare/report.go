@@ -1,0 +1,275 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"mcroute/bench"
+)
+
+// Report is everything a side-by-side run measured; it is written as
+// <name>.json and rendered as <name>.md and <name>.svg.
+type Report struct {
+	Date            string            `json:"date"`
+	Started         time.Time         `json:"started"`
+	Seconds         float64           `json:"seconds"`
+	Command         string            `json:"command"`
+	Note            string            `json:"note"`
+	Host            Host              `json:"host"`
+	Setup           []string          `json:"setup"`
+	Rounds          int               `json:"rounds"`
+	DurationSeconds float64           `json:"run_seconds"`
+	WarmupSeconds   float64           `json:"warmup_seconds"`
+	HistogramError  float64           `json:"histogram_relative_error"`
+	Workloads       []Workload        `json:"workloads"`
+	Topologies      []*TopologyResult `json:"topologies"`
+}
+
+// Host describes the machine and the software measured.
+type Host struct {
+	CPUs       int    `json:"cpus"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	Memcached  string `json:"memcached"`
+	Nutcracker string `json:"nutcracker"`
+}
+
+// TopologyResult is one backend count.
+type TopologyResult struct {
+	Backends  int               `json:"backends"`
+	Notes     []string          `json:"notes,omitempty"`
+	Workloads []*WorkloadResult `json:"workloads"`
+}
+
+// WorkloadResult is one workload in one topology, every target.
+type WorkloadResult struct {
+	Workload
+	Rate     float64         `json:"rate,omitempty"`
+	RateNote string          `json:"rate_note,omitempty"`
+	Targets  []*TargetResult `json:"targets"`
+	// mcroute's median over twemproxy's median, when both were measured.
+	McrouteOverTwemproxyOps       *float64 `json:"mcroute_over_twemproxy_ops,omitempty"`
+	McrouteOverTwemproxyOpsPerCPU *float64 `json:"mcroute_over_twemproxy_ops_per_cpu_s,omitempty"`
+	// OverDirect is each proxy's median latency minus direct memcached's.
+	OverDirect map[string]LatencyDelta `json:"latency_over_direct_ms,omitempty"`
+}
+
+// LatencyDelta is a latency difference in milliseconds.
+type LatencyDelta struct {
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p99.9"`
+}
+
+// TargetResult is one target's rounds of one workload and their summary.
+type TargetResult struct {
+	Target              string      `json:"target"`
+	Status              string      `json:"status"` // "ok", or why it was not measured
+	Runs                []RunResult `json:"runs"`
+	OpsPerSec           *Stat       `json:"ops_per_sec,omitempty"`
+	OpsPerProxyCPUSec   *Stat       `json:"ops_per_proxy_cpu_s,omitempty"`
+	ProxyCores          *Stat       `json:"proxy_cores,omitempty"`
+	OpsPerBackendCPUSec *Stat       `json:"ops_per_memcached_cpu_s,omitempty"`
+	GeneratorCores      *Stat       `json:"generator_cores,omitempty"`
+	P50                 *Stat       `json:"p50_ms,omitempty"`
+	P90                 *Stat       `json:"p90_ms,omitempty"`
+	P99                 *Stat       `json:"p99_ms,omitempty"`
+	P999                *Stat       `json:"p99.9_ms,omitempty"`
+	Max                 *Stat       `json:"max_ms,omitempty"`
+	Errors              uint64      `json:"errors"`
+	ErrorExamples       []string    `json:"error_examples,omitempty"`
+}
+
+// Stat is a median over rounds with the range.
+type Stat struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// RunResult is one measured run.
+type RunResult struct {
+	Round     int           `json:"round"`
+	Seconds   float64       `json:"seconds"`
+	OpsPerSec float64       `json:"ops_per_sec"`
+	Latency   bench.Latency `json:"latency_ms"`
+	// Errors counts failed requests and other problems; ErrorKinds says
+	// which.
+	Errors     uint64   `json:"errors"`
+	ErrorKinds []string `json:"error_kinds,omitempty"`
+	// Proxy CPU time over the run (absent for direct memcached), as cores
+	// busy, and the headline: successful ops per proxy CPU-second.
+	ProxyCPUSeconds     *float64       `json:"proxy_cpu_s,omitempty"`
+	ProxyCores          float64        `json:"proxy_cores,omitempty"`
+	OpsPerProxyCPUSec   float64        `json:"ops_per_proxy_cpu_s,omitempty"`
+	BackendCPUSeconds   float64        `json:"memcached_cpu_s"`
+	OpsPerBackendCPUSec float64        `json:"ops_per_memcached_cpu_s,omitempty"`
+	GeneratorCores      float64        `json:"generator_cores"`
+	SendLag             *bench.Latency `json:"send_lag_ms,omitempty"`
+	Err                 string         `json:"error,omitempty"`
+}
+
+// WriteFiles writes dir/name.json, .md and .svg (name defaults to the
+// report's date) and returns their paths.
+func (rep *Report) WriteFiles(dir, name string) ([]string, error) {
+	if name == "" {
+		name = rep.Date
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files := []struct {
+		ext  string
+		data []byte
+	}{
+		{".json", append(js, '\n')},
+		{".md", []byte(rep.Markdown(name + ".svg"))},
+		{".svg", []byte(rep.SVG())},
+	}
+	var paths []string
+	for _, f := range files {
+		p := filepath.Join(dir, name+f.ext)
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// Markdown renders the report; svgName, when set, is linked as the chart.
+func (rep *Report) Markdown(svgName string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## mcroute benchmark, %s\n\n", rep.Date)
+	if rep.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`  \n", rep.Command)
+	}
+	h := rep.Host
+	fmt.Fprintf(&b, "Host: %d CPUs, %s, %s, %s, %s  \n", h.CPUs, h.Kernel, h.Go, h.Memcached, h.Nutcracker)
+	fmt.Fprintf(&b, "Runs: %d interleaved rounds (memcached, twemproxy, mcroute, memcached, …) of %s each after a %s warm-up; took %s\n\n",
+		rep.Rounds, secs(rep.DurationSeconds), secs(rep.WarmupSeconds), time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second))
+	fmt.Fprintf(&b, "> **%s**\n\n", rep.Note)
+	b.WriteString("Setup:\n\n")
+	for _, s := range rep.Setup {
+		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	fmt.Fprintf(&b, "- latency percentiles within %.2f %% (log-linear histogram); open-loop latency counts from each request's intended send time\n\n", rep.HistogramError*100)
+	b.WriteString("| workload | what |\n|---|---|\n")
+	for _, w := range rep.Workloads {
+		fmt.Fprintf(&b, "| %s | %s |\n", w.Name, w.Desc)
+	}
+	b.WriteString("\n")
+	for _, t := range rep.Topologies {
+		fmt.Fprintf(&b, "### %s\n\n", backendsLabel(t.Backends))
+		b.WriteString("| workload | target | ops/s median (min–max) | **ops per proxy CPU-s** median (min–max) | proxy cores | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | generator cores |\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		var footnotes []string
+		for _, w := range t.Workloads {
+			name := w.Name
+			if w.Rate > 0 {
+				name += fmt.Sprintf(" (%s/s)", opsShort(w.Rate))
+			}
+			for _, tr := range w.Targets {
+				if tr.OpsPerSec == nil {
+					why := tr.Status
+					if why == "ok" {
+						why = "no completed run"
+					}
+					fmt.Fprintf(&b, "| %s | %s | %s | — | — | — | — | — | — | — | %d | — |\n", name, tr.Target, mdEscape(why), tr.Errors)
+					continue
+				}
+				cpu, cores := "—", "—"
+				if tr.OpsPerProxyCPUSec != nil {
+					cpu = "**" + opsRange(tr.OpsPerProxyCPUSec) + "**"
+					cores = fmt.Sprintf("%.2f", tr.ProxyCores.Median)
+				}
+				errs := fmt.Sprint(tr.Errors)
+				if tr.Errors > 0 || len(tr.ErrorExamples) > 0 {
+					footnotes = append(footnotes, fmt.Sprintf("%s %s: %s", name, tr.Target, strings.Join(tr.ErrorExamples, "; ")))
+					errs = fmt.Sprintf("%d [%d]", tr.Errors, len(footnotes))
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", name, tr.Target, opsRange(tr.OpsPerSec), cpu, cores,
+					ms(tr.P50.Median), ms(tr.P90.Median), ms(tr.P99.Median), ms(tr.P999.Median), ms(tr.Max.Median), errs, tr.GeneratorCores.Median)
+			}
+		}
+		fmt.Fprintf(&b, "\nproxy cores and generator cores: CPU time over wall time (1.00 = one core busy all run); a generator near 1.00 may be the limit of that row. Latencies are medians over rounds.\n\n")
+		for i, f := range footnotes {
+			fmt.Fprintf(&b, "[%d] %s  \n", i+1, mdEscape(f))
+		}
+		if len(footnotes) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("| workload | mcroute / twemproxy ops/s | **mcroute / twemproxy ops per CPU-s** | twemproxy − direct p50 / p99 ms | mcroute − direct p50 / p99 ms |\n")
+		b.WriteString("|---|---:|---:|---:|---:|\n")
+		for _, w := range t.Workloads {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", w.Name, ratioText(w.McrouteOverTwemproxyOps), ratioText(w.McrouteOverTwemproxyOpsPerCPU),
+				deltaText(w.OverDirect, Twemproxy), deltaText(w.OverDirect, Mcroute))
+		}
+		b.WriteString("\n")
+		for _, w := range t.Workloads {
+			if w.RateNote != "" {
+				fmt.Fprintf(&b, "Workload %s rate: %s.  \n", w.Name, w.RateNote)
+			}
+		}
+		for _, n := range t.Notes {
+			fmt.Fprintf(&b, "Note: %s  \n", mdEscape(n))
+		}
+		b.WriteString("\n")
+	}
+	if svgName != "" {
+		fmt.Fprintf(&b, "![latency percentiles per target](%s)\n", svgName)
+	}
+	return b.String()
+}
+
+func secs(s float64) string { return time.Duration(s * float64(time.Second)).String() }
+
+func opsShort(x float64) string {
+	switch {
+	case x >= 1e6:
+		return fmt.Sprintf("%.2f M", x/1e6)
+	case x >= 1e4:
+		return fmt.Sprintf("%.1f k", x/1e3)
+	case x >= 1e3:
+		return fmt.Sprintf("%.2f k", x/1e3)
+	}
+	return fmt.Sprintf("%.0f", x)
+}
+
+func opsRange(s *Stat) string {
+	return fmt.Sprintf("%s (%s–%s)", opsShort(s.Median), opsShort(s.Min), opsShort(s.Max))
+}
+
+func ms(x float64) string {
+	if x >= 10 {
+		return fmt.Sprintf("%.1f", x)
+	}
+	return fmt.Sprintf("%.3f", x)
+}
+
+func ratioText(r *float64) string {
+	if r == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", *r)
+}
+
+func deltaText(m map[string]LatencyDelta, target string) string {
+	d, ok := m[target]
+	if !ok {
+		return "—"
+	}
+	return fmt.Sprintf("%+.3f / %+.3f", d.P50, d.P99)
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"mcroute/bench/compare"
+)
+
+// runCompare is `mcroute-bench compare`: the side-by-side benchmark.
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := compare.DefaultOptions()
+	fs := flag.NewFlagSet("mcroute-bench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var workloads, backends, label string
+	var quick bool
+	fs.BoolVar(&quick, "quick", false, "development subset (~30 s): 1 backend, workloads A,B,F, 3 rounds of 1 s; explicit flags override")
+	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "interleaved rounds per workload (at least 3 for a median worth reading)")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of each measured run")
+	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "unmeasured run before each measured one")
+	fs.StringVar(&workloads, "workloads", strings.Join(o.Workloads, ","), "workloads to run, from A-F (F brings A: its rate comes from A)")
+	fs.StringVar(&backends, "backends", "1,4", "topologies: memcached backend counts")
+	fs.Int64Var(&o.Keys, "keys", o.Keys, "keyspace of workloads A-D and F")
+	fs.Float64Var(&o.RateFraction, "rate-fraction", o.RateFraction, "F's open-loop rate as a share of twemproxy's workload-A ops/s")
+	fs.StringVar(&o.Mcroute, "mcroute", o.Mcroute, "mcroute binary")
+	fs.StringVar(&o.Memcached, "memcached", o.Memcached, "memcached binary")
+	fs.StringVar(&o.Nutcracker, "nutcracker", o.Nutcracker, "twemproxy (nutcracker) binary")
+	fs.IntVar(&o.MemcachedThreads, "memcached-threads", o.MemcachedThreads, "memcached -t per backend")
+	fs.IntVar(&o.McrouteProxies, "num-proxies", o.McrouteProxies, "mcroute --num-proxies")
+	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for <name>.json, .md and .svg (empty: write nothing)")
+	fs.StringVar(&o.Name, "name", "", "file name stem (default: the date; quick-<date> for --quick)")
+	fs.StringVar(&label, "command", "", "how this run was invoked, for the report (e.g. \"make bench\")")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mcroute-bench compare: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if quick {
+		if !set["backends"] {
+			backends = "1"
+		}
+		if !set["workloads"] {
+			workloads = "A,B,F"
+		}
+		if !set["duration"] {
+			o.Duration = time.Second
+		}
+		if !set["warmup"] {
+			o.Warmup = 200 * time.Millisecond
+		}
+		if !set["name"] {
+			o.Name = "quick-" + time.Now().Format("2006-01-02")
+		}
+	}
+	o.Workloads = strings.Split(workloads, ",")
+	o.Backends = nil
+	for _, s := range strings.Split(backends, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			fmt.Fprintf(stderr, "mcroute-bench compare: --backends %q: want numbers like 1,4\n", backends)
+			return 2
+		}
+		o.Backends = append(o.Backends, n)
+	}
+	o.Command = "mcroute-bench compare " + strings.Join(args, " ")
+	if label != "" {
+		o.Command = label + "` → `" + strings.TrimSpace(o.Command)
+	}
+	o.Log = stdout
+	rep, err := compare.Run(ctx, o)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "mcroute-bench compare: interrupted; every process it started has been stopped")
+			return 130
+		}
+		fmt.Fprintln(stderr, "mcroute-bench compare:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\n%s", rep.Markdown(""))
+	return 0
+}
