@@ -120,7 +120,7 @@ func newExpander(opts Options) *expander {
 	return e
 }
 
-var errNesting = "Too many nested macros. Check for cycles."
+const errNesting = "Too many nested macros. Check for cycles."
 
 // enter counts one nesting level, as mcrouter's NestedLimitGuard; the
 // caller must call e.leave when enter succeeded.

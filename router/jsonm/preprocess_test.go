@@ -272,7 +272,7 @@ func TestPositions(t *testing.T) {
 	}
 	routes := out.Get("routes")
 	checks := []struct {
-		v                *Value
+		v               *Value
 		pos, via, where string
 	}{
 		{out.Get("pools").Get("aa").Get("servers").Index(0), "cfg.json:13", "", "cfg.json:13"},
