@@ -375,7 +375,7 @@ func TestFurcBulkChecksums(t *testing.T) {
 func TestFurcConsistency(t *testing.T) {
 	var key []byte
 	keys := 2000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		keys = 200
 	}
 	for i := range keys {
