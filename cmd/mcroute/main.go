@@ -244,7 +244,7 @@ func loadConfig(o *options) (string, []byte, error) {
 		if path, ok := strings.CutPrefix(o.config, "file:"); ok {
 			b, err := os.ReadFile(path)
 			if err != nil {
-				return "", nil, fmt.Errorf("Can not read config: %v", err)
+				return "", nil, &readError{err}
 			}
 			return path, b, nil
 		}
@@ -254,12 +254,18 @@ func loadConfig(o *options) (string, []byte, error) {
 	case o.configFile != "":
 		b, err := os.ReadFile(o.configFile)
 		if err != nil {
-			return "", nil, fmt.Errorf("Can not read config: %v", err)
+			return "", nil, &readError{err}
 		}
 		return o.configFile, b, nil
 	}
 	return "", nil, errors.New("no config: use --config file:PATH")
 }
+
+// readError is a config file that cannot be read; it prints as mcrouter's
+// "Can not read config" message.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "Can not read config: " + e.err.Error() }
 
 // parseParams parses --config-params NAME:VALUE,NAME:VALUE.
 func parseParams(s string) (map[string]string, error) {
