@@ -1,0 +1,143 @@
+package router
+
+import (
+	"sort"
+
+	"mcroute/codec"
+	"mcroute/router/jsonm"
+	"mcroute/upstream"
+)
+
+func init() {
+	register("OperationSelectorRoute", newOperationSelectorRoute)
+	register("PrefixPolicyRoute", newOperationSelectorRoute)
+}
+
+// operationSelectorRoute routes by operation: mcrouter's
+// OperationSelectorRoute (alias PrefixPolicyRoute), mcrouter-behaviour.md
+// §2.2. The handle for every op is decided at config time.
+type operationSelectorRoute struct {
+	byOp     [codec.NumOps]Handle // nil: no route for that op
+	children []Handle             // distinct handles, for Children
+}
+
+func (r *operationSelectorRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+	if int(req.Op) < len(r.byOp) {
+		if h := r.byOp[req.Op]; h != nil {
+			h.Route(ctx, req, cb)
+			return
+		}
+	}
+	// mcrouter answers a default-constructed reply: result UNKNOWN, which
+	// the client sees as "SERVER_ERROR unexpected result mc_res_unknown (0)
+	// for <op>".
+	ctx.replyLocal(cb, upstream.ResUnknown, nil)
+}
+
+func (r *operationSelectorRoute) Name() string       { return "operation-selector" }
+func (r *operationSelectorRoute) Children() []Handle { return r.children }
+
+// Traverse visits the handle req's op goes to, if any.
+func (r *operationSelectorRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+	visit(r, depth)
+	if int(req.Op) < len(r.byOp) {
+		if h := r.byOp[req.Op]; h != nil {
+			h.Traverse(req, depth+1, visit)
+		}
+	}
+}
+
+// opPolicyNames maps mcrouter's operation names (carbon request names) to
+// the ops mcroute routes. The lease and metaget names are accepted (their
+// routes are built, as mcrouter builds them) but no client request uses
+// them: mcroute does not speak those commands. flushall and flushre are
+// kept for completeness; flush_all ignores routing (§1.6) and flush_regex
+// is refused by the engine.
+var opPolicyNames = map[string]codec.Op{
+	"get":       codec.OpGet,
+	"gets":      codec.OpGets,
+	"gat":       codec.OpGat,
+	"gats":      codec.OpGats,
+	"set":       codec.OpSet,
+	"add":       codec.OpAdd,
+	"replace":   codec.OpReplace,
+	"append":    codec.OpAppend,
+	"prepend":   codec.OpPrepend,
+	"cas":       codec.OpCas,
+	"delete":    codec.OpDelete,
+	"incr":      codec.OpIncr,
+	"decr":      codec.OpDecr,
+	"touch":     codec.OpTouch,
+	"flushall":  codec.OpFlushAll,
+	"flushre":   codec.OpFlushRegex,
+	"metaget":   codec.OpNone,
+	"lease-get": codec.OpNone,
+	"lease-set": codec.OpNone,
+}
+
+const validOps = "get, gets, gat, gats, metaget, lease-get, lease-set, set, add, replace, append, prepend, cas, delete, incr, decr, touch, flushall, flushre"
+
+// newOperationSelectorRoute builds OperationSelectorRoute:
+// {"type": "OperationSelectorRoute", "default_policy": route,
+// "operation_policies": {"get": route, ...}}. As in mcrouter:
+//   - a config that is not an object is just that route
+//     ("OperationSelectorRoute|PoolRoute|A" is PoolRoute|A);
+//   - one of default_policy / operation_policies is required;
+//   - without operation_policies the result is the default policy itself;
+//   - policies are built in sorted op-name order (named handles defined in
+//     one policy and used in another resolve the same way);
+//   - other keys (e.g. "default") are ignored.
+func newOperationSelectorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	if cfg == nil {
+		return nil, b.errf(at, "OperationSelectorRoute needs 'default_policy' or 'operation_policies'")
+	}
+	if !cfg.IsObject() {
+		return b.route(cfg)
+	}
+	dv, pv := cfg.Get("default_policy"), cfg.Get("operation_policies")
+	if dv == nil && pv == nil {
+		return nil, b.errf(cfg, "OperationSelectorRoute needs either 'default_policy' or 'operation_policies'")
+	}
+	var def Handle
+	if dv != nil {
+		var err error
+		if def, err = b.route(dv); err != nil {
+			return nil, err
+		}
+	}
+	if pv == nil {
+		return def, nil
+	}
+	if !pv.IsObject() {
+		return nil, b.errf(pv, "OperationSelectorRoute: operation_policies is not an object")
+	}
+	r := &operationSelectorRoute{}
+	for i := range r.byOp {
+		r.byOp[i] = def
+	}
+	seen := map[Handle]bool{}
+	add := func(h Handle) {
+		if h != nil && !seen[h] {
+			seen[h] = true
+			r.children = append(r.children, h)
+		}
+	}
+	add(def)
+	members := append([]jsonm.Member(nil), pv.Members...)
+	sort.SliceStable(members, func(i, j int) bool { return members[i].Key < members[j].Key })
+	for _, m := range members {
+		op, ok := opPolicyNames[m.Key]
+		if !ok {
+			return nil, b.errf(m.Val, "OperationSelectorRoute: unknown operation %q in operation_policies, valid operations: %s", m.Key, validOps)
+		}
+		h, err := b.route(m.Val)
+		if err != nil {
+			return nil, err
+		}
+		if op != codec.OpNone {
+			r.byOp[op] = h
+			add(h)
+		}
+	}
+	return r, nil
+}
