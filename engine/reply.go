@@ -57,10 +57,36 @@ func appendReply(dst []byte, op codec.Op, rep *upstream.Reply) []byte {
 	dst = append(dst, "SERVER_ERROR unexpected result "...)
 	dst = append(dst, rep.Result.String()...)
 	dst = append(dst, " ("...)
-	dst = strconv.AppendUint(dst, uint64(rep.Result), 10)
+	dst = strconv.AppendUint(dst, uint64(mcResCode(rep.Result)), 10)
 	dst = append(dst, ") for "...)
 	dst = append(dst, op.String()...)
 	return append(dst, crlf...)
+}
+
+// mcResCode is the number mcrouter prints for a non-error result in
+// "unexpected result" replies: carbon::Result's value (mc_res_unknown 0,
+// deleted 1, touched 2, found 3, notfound 5, notstored 7, ok 9, stored 10,
+// exists 11), which differs from upstream.Result's order.
+func mcResCode(r upstream.Result) int {
+	switch r {
+	case upstream.ResDeleted:
+		return 1
+	case upstream.ResTouched:
+		return 2
+	case upstream.ResFound:
+		return 3
+	case upstream.ResNotFound:
+		return 5
+	case upstream.ResNotStored:
+		return 7
+	case upstream.ResOK:
+		return 9
+	case upstream.ResStored:
+		return 10
+	case upstream.ResExists:
+		return 11
+	}
+	return 0 // mc_res_unknown; error results never get here
 }
 
 // appendError encodes an error reply: the message when there is one

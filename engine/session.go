@@ -238,10 +238,12 @@ func (k *keyReq) OnReply(rep *upstream.Reply) {
 			k.hit = true
 		case upstream.ResNotFound:
 		default:
-			// The first error to arrive is the whole reply (mcrouter §5.3).
+			// The first error (or unexpected result, e.g. UNKNOWN from an
+			// OperationSelectorRoute without a route for the op) to arrive
+			// is the whole reply (mcrouter §5.3, §5.4).
 			if !sl.useOut {
 				sl.useOut = true
-				sl.out = appendError(sl.out[:0], rep)
+				sl.out = appendReply(sl.out[:0], sl.op, rep)
 			}
 		}
 	case sl.op == codec.OpFlushAll:
