@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mcroute/codec"
+	"mcroute/router"
 	"mcroute/upstream"
 )
 
@@ -141,6 +142,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("client_bad_keys", badKeys)
 	num("client_paused_for_backpressure", paused)
 	num("client_closed_buffer_cap", closedBig)
+	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := codec.OpGet; int(op) < codec.NumOps; op++ {
 		name := op.String()
 		if name == "flush_all" {
