@@ -58,6 +58,9 @@ func (r *Result) WriteTable(w io.Writer, hideHistogram bool) {
 	}
 	g := r.Generator
 	fmt.Fprintf(w, "generator CPU: %.2f s user + %.2f s system = %.2f cores busy of %d", g.UserSec, g.SysSec, g.Cores, g.NumCPU)
+	if cpu := g.UserSec + g.SysSec; cpu > 0 {
+		fmt.Fprintf(w, ", %.0f requests per generator CPU-second", float64(r.Sent)/cpu)
+	}
 	if g.NumCPU > 0 && g.Cores > 0.8 {
 		fmt.Fprintf(w, " (near a full core: the generator may be the limit)")
 	}

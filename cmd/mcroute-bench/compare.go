@@ -75,10 +75,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		o.Backends = append(o.Backends, n)
 	}
-	o.Command = "mcroute-bench compare " + strings.Join(args, " ")
-	if label != "" {
-		o.Command = label + "` → `" + strings.TrimSpace(o.Command)
-	}
+	o.Command = commandLine(fs, label)
 	o.Log = stdout
 	rep, err := compare.Run(ctx, o)
 	if err != nil {
@@ -91,4 +88,24 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "\n%s", rep.Markdown(""))
 	return 0
+}
+
+// commandLine is how the run was asked for, for the report: the make target
+// (--command) and the flags that were set, --command itself left out.
+func commandLine(fs *flag.FlagSet, label string) string {
+	parts := []string{"mcroute-bench compare"}
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case f.Name == "command":
+		case f.Value.String() == "true":
+			parts = append(parts, "--"+f.Name)
+		default:
+			parts = append(parts, "--"+f.Name+" "+f.Value.String())
+		}
+	})
+	cmd := strings.Join(parts, " ")
+	if label != "" {
+		return label + "` → `" + cmd
+	}
+	return cmd
 }
