@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +26,20 @@ type Options struct {
 	Params map[string]string
 	// ReadFile loads @import'ed and file: pools; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+
+	// HostID is the host id JSONM's %hostid% sees; 0 means HostID().
+	HostID uint32
+	// RouterName and ServiceName are JSONM's %router-name% and
+	// %service-name%: the standalone binary uses the first listen port
+	// ("0" without one) and "mcrouter".
+	RouterName  string
+	ServiceName string
+	// NumProxies is JSONM's %num-proxies% (omitted when 0).
+	NumProxies int
+	// McrOpts are the integer and toggle options by mcrouter's option
+	// name, rendered as strings ("1"/"0" for toggles); JSONM sees each as
+	// %mcr_opts-<name>%.
+	McrOpts map[string]string
 }
 
 // Config is one compiled config: immutable, shared by every loop.
@@ -43,14 +56,39 @@ type Config struct {
 	Built time.Time
 	// Preprocessed is the config after JSONM expansion (for debug output).
 	Preprocessed *jsonm.Value
+	// Imports maps every file read by @import to the hex MD5 of its raw
+	// text; PoolFiles does the same for "file:" pools. Both are nil when
+	// there are none. Together with File they are what a reload watches.
+	Imports   map[string]string
+	PoolFiles map[string]string
+	// Pools lists the pools the tree uses, in the order they were built.
+	Pools []PoolInfo
+	// Globals are the JSONM global params the config was expanded with.
+	Globals map[string]*jsonm.Value
+	// HostID is the host id the config was built with.
+	HostID uint32
+	// DefaultRoute is the normalised -R prefix.
+	DefaultRoute string
+}
+
+// PoolInfo describes one built pool for debug output: its name and, by
+// index, its destinations' route names and, for servers (not route
+// objects), their host:port and failure domain.
+type PoolInfo struct {
+	Name           string
+	Dests          []string
+	HostPorts      []string
+	FailureDomains []int64
 }
 
 // ConfigError is a config that cannot be used. It names the file, the
-// line and what is wrong.
+// line and what is wrong; Via names the macro call or @import the value
+// came through, when it did.
 type ConfigError struct {
 	File string
 	Line int
 	Msg  string
+	Via  string
 }
 
 func (e *ConfigError) Error() string {
@@ -58,25 +96,45 @@ func (e *ConfigError) Error() string {
 	if file == "" {
 		file = "<config>"
 	}
+	s := file + ": " + e.Msg
 	if e.Line > 0 {
-		return file + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+		s = file + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 	}
-	return file + ": " + e.Msg
+	if e.Via != "" && e.Via != file+":"+strconv.Itoa(e.Line) {
+		s += " (via " + e.Via + ")"
+	}
+	return s
 }
 
 // NormalizePrefix turns "region/cluster" or "/region/cluster/" into
-// "/region/cluster/" and checks it has two non-empty parts.
+// "/region/cluster/" and checks it has two non-empty parts, as mcrouter's
+// RoutingPrefix does.
 func NormalizePrefix(p string) (string, error) {
-	s := strings.Trim(p, "/")
-	parts := strings.Split(s, "/")
-	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-		return "", fmt.Errorf("invalid route prefix %q: want /region/cluster/", p)
+	if p == "" {
+		return "", prefixError("Routing prefix can not be empty")
 	}
-	return "/" + parts[0] + "/" + parts[1] + "/", nil
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	if p[len(p)-1] != '/' {
+		p += "/"
+	}
+	parts := strings.Split(p, "/")
+	if len(parts) != 4 || parts[1] == "" || parts[2] == "" {
+		return "", prefixError("Routing prefix (" + p + ") should be of the form /region/cluster/")
+	}
+	return p, nil
 }
 
+// prefixError is a bad routing prefix, in mcrouter's words.
+type prefixError string
+
+func (e prefixError) Error() string { return string(e) }
+
 // Build compiles config text read from file (file "" for an inline config).
-// It does everything that can fail; the result is ready to serve.
+// It does everything that can fail; the result is ready to serve. Errors
+// are *ConfigError or *jsonm.Error/*jsonm.SyntaxError values that name
+// the file and line.
 func Build(file string, text []byte, opts Options) (*Config, error) {
 	if opts.DefaultRoute == "" {
 		opts.DefaultRoute = "/././"
@@ -86,48 +144,101 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 	}
 	def, err := NormalizePrefix(opts.DefaultRoute)
 	if err != nil {
-		return nil, &ConfigError{File: file, Msg: err.Error()}
+		return nil, &ConfigError{File: file, Msg: "invalid -R/--route-prefix: " + err.Error()}
 	}
 	opts.DefaultRoute = def
+	if opts.HostID == 0 {
+		opts.HostID = HostID()
+	}
 	v, err := jsonm.Parse(file, text)
 	if err != nil {
 		return nil, err
 	}
-	v, err = preprocess(v, file, opts)
+	pp, err := newPreprocessor(file, opts)
+	if err != nil {
+		return nil, err
+	}
+	v, err = pp.run(v)
 	if err != nil {
 		return nil, err
 	}
 	sum := md5.Sum(text)
 	b := &builder{
-		file:      file,
-		opts:      opts,
-		top:       v,
-		pools:     map[string]*pool{},
-		serverIdx: map[string]int{},
-		named:     map[string]Handle{},
+		file:       file,
+		opts:       opts,
+		top:        v,
+		pp:         pp,
+		poolDefs:   map[string]*poolDef{},
+		pools:      map[string]*pool{},
+		serverIdx:  map[string]int{},
+		seen:       map[string][]Handle{},
+		registered: map[string]*jsonm.Value{},
 	}
 	root, err := b.buildRoot()
 	if err != nil {
 		return nil, err
 	}
-	return &Config{
+	cfg := &Config{
 		Root:         root,
 		Servers:      b.servers,
 		File:         file,
 		MD5:          hex.EncodeToString(sum[:]),
 		Built:        time.Now(),
 		Preprocessed: v,
-	}, nil
+		Globals:      pp.globals,
+		HostID:       opts.HostID,
+		DefaultRoute: opts.DefaultRoute,
+	}
+	if len(pp.imported) > 0 {
+		cfg.Imports = pp.imported
+	}
+	if len(b.poolFiles) > 0 {
+		cfg.PoolFiles = b.poolFiles
+	}
+	for _, p := range b.poolOrder {
+		info := PoolInfo{Name: p.name}
+		for _, h := range p.dests {
+			info.Dests = append(info.Dests, h.Name())
+			var hp string
+			var fd int64
+			if d, ok := h.(*destination); ok {
+				hp, fd = d.ap, d.fd
+			}
+			info.HostPorts = append(info.HostPorts, hp)
+			info.FailureDomains = append(info.FailureDomains, fd)
+		}
+		cfg.Pools = append(cfg.Pools, info)
+	}
+	return cfg, nil
 }
 
+// builder turns the preprocessed config into a route tree, the way
+// mcrouter's RouteHandleFactory, PoolFactory and McRouteHandleProvider do.
 type builder struct {
 	file      string
 	opts      Options
 	top       *jsonm.Value
-	pools     map[string]*pool
+	pp        *preprocessor
 	servers   []*upstream.Server
 	serverIdx map[string]int
-	named     map[string]Handle
+
+	// poolDefs are pool definitions by name (PoolFactory): the top-level
+	// "pools", inline pool objects and "file:" pools, with inheritance
+	// resolved on first use.
+	poolDefs map[string]*poolDef
+	// pools are the pools built so far (their destinations), by name.
+	pools     map[string]*pool
+	poolOrder []*pool
+	poolFiles map[string]string
+
+	// seen memoises what strings and names built: a named handle, or a
+	// route string such as "PoolRoute|A", is built once and shared.
+	seen map[string][]Handle
+	// registered are the named_handles of the object form not built yet.
+	registered map[string]*jsonm.Value
+	// named are ready-made handles referred to by name before anything
+	// else: tests put fake children here (&builder{named: ...} works).
+	named map[string]Handle
 }
 
 // pool is a built pool: its destinations and what PoolRoute needs.
@@ -138,6 +249,20 @@ type pool struct {
 	weights []float64
 }
 
+// poolDef is a pool definition and where its "inherit" resolution stands.
+type poolDef struct {
+	v     *jsonm.Value
+	state uint8 // poolNew, poolParsing, poolParsed
+}
+
+const (
+	poolNew = iota
+	poolParsing
+	poolParsed
+)
+
+// errf returns a *ConfigError positioned at v (file:line, and the macro
+// call or import v came through).
 func (b *builder) errf(v *jsonm.Value, format string, args ...any) error {
 	e := &ConfigError{File: b.file, Msg: fmt.Sprintf(format, args...)}
 	if v != nil {
@@ -145,6 +270,7 @@ func (b *builder) errf(v *jsonm.Value, format string, args ...any) error {
 			e.File = v.File
 		}
 		e.Line = v.Line
+		e.Via = v.Via
 	}
 	return e
 }
@@ -152,77 +278,86 @@ func (b *builder) errf(v *jsonm.Value, format string, args ...any) error {
 func (b *builder) buildRoot() (Handle, error) {
 	top := b.top
 	if !top.IsObject() {
-		return nil, b.errf(top, "config must be a JSON object")
+		return nil, b.errf(top, "Config is not an object")
 	}
-	route, routes := top.Get("route"), top.Get("routes")
-	if route != nil && routes != nil {
-		return nil, b.errf(routes, "config has both \"route\" and \"routes\"")
-	}
-	if route == nil && routes == nil {
-		return nil, b.errf(top, "config has neither \"route\" nor \"routes\"")
+	if pv := top.Get("pools"); pv != nil {
+		if !pv.IsObject() {
+			return nil, b.errf(pv, "config: 'pools' is not an object")
+		}
+		if b.poolDefs == nil {
+			b.poolDefs = map[string]*poolDef{}
+		}
+		for _, m := range pv.Members {
+			b.poolDefs[m.Key] = &poolDef{v: m.Val}
+		}
 	}
 	if nh := top.Get("named_handles"); nh != nil {
 		if err := b.buildNamed(nh); err != nil {
 			return nil, err
 		}
 	}
-	root := &rootRoute{invalidToDefault: b.opts.SendInvalidRouteToDefault}
-	if route != nil {
-		h, err := b.route(route)
+	route, routes := top.Get("route"), top.Get("routes")
+	if route != nil && routes != nil {
+		return nil, b.errf(routes, "Invalid config: both 'route' and 'routes' are specified")
+	}
+	var table routeTable
+	switch {
+	case route != nil:
+		sel, err := b.selector(route)
 		if err != nil {
 			return nil, err
 		}
-		root.def = h
-		root.routes = append(root.routes, prefixRoute{prefix: []byte(b.opts.DefaultRoute), h: h})
-		return root, nil
-	}
-	add := func(prefix string, pv, rv *jsonm.Value) error {
-		p, err := NormalizePrefix(prefix)
-		if err != nil || !strings.HasPrefix(prefix, "/") {
-			return b.errf(pv, "invalid routing prefix %q: want /region/cluster/", prefix)
-		}
-		h, err := b.route(rv)
-		if err != nil {
-			return err
-		}
-		root.routes = append(root.routes, prefixRoute{prefix: []byte(p), h: h})
-		if p == b.opts.DefaultRoute {
-			root.def = h
-		}
-		return nil
-	}
-	switch {
-	case routes.IsArray():
+		table.set(b.opts.DefaultRoute, route, sel)
+	case routes != nil && routes.IsArray():
 		for _, e := range routes.Elems {
-			aliases, rv := e.Get("aliases"), e.Get("route")
-			if !aliases.IsArray() || rv == nil {
-				return nil, b.errf(e, "routes: each entry needs \"aliases\" (array) and \"route\"")
+			if !e.IsObject() {
+				return nil, b.errf(e, "RoutePolicy is not an object")
+			}
+			rv, aliases := e.Get("route"), e.Get("aliases")
+			if rv == nil {
+				return nil, b.errf(e, "RoutePolicy: no route")
+			}
+			if aliases == nil {
+				return nil, b.errf(e, "RoutePolicy: no aliases")
+			}
+			if !aliases.IsArray() {
+				return nil, b.errf(aliases, "RoutePolicy: aliases is not an array")
+			}
+			sel, err := b.selector(rv)
+			if err != nil {
+				return nil, err
 			}
 			for _, a := range aliases.Elems {
 				s, ok := a.String()
 				if !ok {
-					return nil, b.errf(a, "routes: alias must be a string")
+					return nil, b.errf(a, "RoutePolicy: alias is not a string")
 				}
-				if err := add(s, a, rv); err != nil {
-					return nil, err
-				}
+				table.set(s, a, sel)
 			}
 		}
-	case routes.IsObject():
+	case routes != nil && routes.IsObject():
 		for _, m := range routes.Members {
-			if err := add(m.Key, m.Val, m.Val); err != nil {
+			sel, err := b.selector(m.Val)
+			if err != nil {
 				return nil, err
 			}
+			table.set(m.Key, m.Val, sel)
 		}
+	case routes != nil:
+		return nil, b.errf(routes, "Config: routes is not array/object")
 	default:
-		return nil, b.errf(routes, "routes must be an array or an object")
+		return nil, b.errf(top, "No route/routes in config")
 	}
-	if root.def == nil {
-		return nil, b.errf(routes, "invalid default route: %s is not one of the routing prefixes", b.opts.DefaultRoute)
+	at := route
+	if at == nil {
+		at = routes
 	}
-	return root, nil
+	return b.newRootRoute(&table, at)
 }
 
+// buildNamed reads named_handles: the array form builds each handle now,
+// in order; the object form registers each one, to be built on its first
+// reference (never, when nothing refers to it).
 func (b *builder) buildNamed(nh *jsonm.Value) error {
 	switch {
 	case nh.IsArray():
@@ -233,14 +368,28 @@ func (b *builder) buildNamed(nh *jsonm.Value) error {
 		}
 	case nh.IsObject():
 		for _, m := range nh.Members {
-			h, err := b.route(m.Val)
-			if err != nil {
-				return err
+			v := m.Val
+			if v.IsObject() {
+				if nv := v.Get("name"); nv != nil {
+					if s, ok := nv.String(); !ok || s != m.Key {
+						return b.errf(nv, "Ambiguous RouteHandle name in object for %s", m.Key)
+					}
+				} else {
+					c := *v
+					c.Members = append(append([]jsonm.Member(nil), v.Members...), jsonm.Member{Key: "name", Val: jsonm.NewString(m.Key).At(v.File, v.Line)})
+					v = &c
+				}
 			}
-			b.named[m.Key] = h
+			if b.registered == nil {
+				b.registered = map[string]*jsonm.Value{}
+			}
+			if _, dup := b.registered[m.Key]; dup {
+				return b.errf(m.Val, "Route handle '%s' was already registered", m.Key)
+			}
+			b.registered[m.Key] = v
 		}
 	default:
-		return b.errf(nh, "named_handles must be an array or an object")
+		return b.errf(nh, "named_handles is %s expected array/object", nh.Kind())
 	}
 	return nil
 }
@@ -257,8 +406,11 @@ func (b *builder) route(v *jsonm.Value) (Handle, error) {
 	return hs[0], nil
 }
 
-// list builds a list of route handles from v (a string, an object or an
-// array; nested arrays are flattened).
+// list builds a list of route handles from v, as mcrouter's createList:
+// an array is flattened; an object builds its "type" (memoised under its
+// "name" when it has one); a string is, in this order, something already
+// built from the same string or name, a registered named handle, or a
+// route written "Type" or "Type|config"; "" is the empty list.
 func (b *builder) list(v *jsonm.Value) ([]Handle, error) {
 	switch {
 	case v.IsArray():
@@ -271,6 +423,15 @@ func (b *builder) list(v *jsonm.Value) ([]Handle, error) {
 			out = append(out, hs...)
 		}
 		return out, nil
+	case v.IsObject():
+		if name, ok := v.Get("name").String(); ok {
+			return b.createNamed(name, v)
+		}
+		typ, err := b.typeOf(v)
+		if err != nil {
+			return nil, err
+		}
+		return b.create(typ, v, v)
 	case v.IsString():
 		s, _ := v.String()
 		if s == "" {
@@ -279,66 +440,113 @@ func (b *builder) list(v *jsonm.Value) ([]Handle, error) {
 		if h, ok := b.named[s]; ok {
 			return []Handle{h}, nil
 		}
-		typ, rest, short := strings.Cut(s, "|")
-		if typ == "Pool" {
-			if !short {
-				return nil, b.errf(v, "Pool needs a pool name: Pool|NAME")
-			}
-			p, err := b.pool(jsonm.NewString(rest).At(v.File, v.Line))
-			if err != nil {
-				return nil, err
-			}
-			return p.dests, nil
+		if hs, ok := b.seen[s]; ok {
+			return hs, nil
 		}
-		cons, ok := constructors[typ]
-		if !ok {
-			return nil, b.errf(v, "Unknown RouteHandle: %s", typ)
+		if reg, ok := b.registered[s]; ok {
+			delete(b.registered, s)
+			return b.createNamedImpl(s, reg)
 		}
-		var cfg *jsonm.Value
-		if short {
-			cfg = jsonm.NewString(rest).At(v.File, v.Line)
+		var hs []Handle
+		var err error
+		if typ, rest, short := strings.Cut(s, "|"); short {
+			hs, err = b.create(typ, jsonm.NewString(rest).At(v.File, v.Line), v)
+		} else {
+			hs, err = b.create(s, nil, v)
 		}
-		h, err := cons(b, cfg, v)
 		if err != nil {
 			return nil, err
 		}
-		return []Handle{h}, nil
-	case v.IsObject():
-		tv := v.Get("type")
-		typ, ok := tv.String()
-		if !ok {
-			return nil, b.errf(v, "route object needs a string \"type\"")
-		}
-		name, hasName := v.Get("name").String()
-		if hasName {
-			if h, ok := b.named[name]; ok {
-				return []Handle{h}, nil
-			}
-		}
-		var hs []Handle
-		if typ == "Pool" {
-			p, err := b.pool(v)
-			if err != nil {
-				return nil, err
-			}
-			hs = p.dests
-		} else {
-			cons, ok := constructors[typ]
-			if !ok {
-				return nil, b.errf(tv, "Unknown RouteHandle: %s", typ)
-			}
-			h, err := cons(b, v, v)
-			if err != nil {
-				return nil, err
-			}
-			hs = []Handle{h}
-		}
-		if hasName && len(hs) == 1 {
-			b.named[name] = hs[0]
-		}
+		b.remember(s, hs)
 		return hs, nil
 	}
-	return nil, b.errf(v, "a route must be a string, an object or an array, not %s", v.Kind())
+	return nil, b.errf(v, "RouteHandle is %s, expected object/array/string", v.Kind())
+}
+
+// createNamed builds the object v whose "name" is name: the handle built
+// earlier under that name, else the registered named handle of that name,
+// else v itself.
+func (b *builder) createNamed(name string, v *jsonm.Value) ([]Handle, error) {
+	if hs, ok := b.seen[name]; ok {
+		return hs, nil
+	}
+	if reg, ok := b.registered[name]; ok {
+		delete(b.registered, name)
+		return b.createNamedImpl(name, reg)
+	}
+	return b.createNamedImpl(name, v)
+}
+
+func (b *builder) createNamedImpl(name string, v *jsonm.Value) ([]Handle, error) {
+	var hs []Handle
+	var err error
+	if v.IsObject() {
+		var typ string
+		if typ, err = b.typeOf(v); err != nil {
+			return nil, err
+		}
+		hs, err = b.create(typ, v, v)
+	} else {
+		hs, err = b.list(v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.remember(name, hs)
+	return b.seen[name], nil
+}
+
+// remember memoises hs under key unless something is there already.
+func (b *builder) remember(key string, hs []Handle) {
+	if b.seen == nil {
+		b.seen = map[string][]Handle{}
+	}
+	if _, ok := b.seen[key]; !ok {
+		b.seen[key] = hs
+	}
+}
+
+func (b *builder) typeOf(v *jsonm.Value) (string, error) {
+	tv := v.Get("type")
+	if tv == nil {
+		return "", b.errf(v, "No type field in RouteHandle json object")
+	}
+	typ, ok := tv.String()
+	if !ok {
+		return "", b.errf(tv, "Type field in RouteHandle is not a string")
+	}
+	return typ, nil
+}
+
+// create builds a route of type typ from cfg: the object, the string
+// after "Type|", or nil for a bare "Type". at is where it was written.
+// "Pool" yields the pool's destinations, everything else one handle.
+func (b *builder) create(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
+	if typ == "Pool" {
+		if cfg == nil {
+			return nil, b.errf(at, "Pool needs a pool: Pool|NAME")
+		}
+		p, err := b.pool(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return p.dests, nil
+	}
+	cons, ok := constructors[typ]
+	if !ok {
+		if cfg == nil {
+			return nil, b.errf(at, "Unknown type or Missing Name Handle : %s", typ)
+		}
+		if tv := cfg.Get("type"); tv != nil {
+			at = tv
+		}
+		return nil, b.errf(at, "Unknown RouteHandle: %s", typ)
+	}
+	h, err := cons(b, cfg, at)
+	if err != nil {
+		return nil, err
+	}
+	return []Handle{h}, nil
 }
 
 // constructor builds a handle of one type. cfg is the handle's config: the
@@ -358,177 +566,12 @@ func register(name string, c constructor) {
 	constructors[name] = c
 }
 
-// pool resolves a pool reference: a name in "pools" or an inline object
-// with "name".
-func (b *builder) pool(ref *jsonm.Value) (*pool, error) {
-	var name string
-	var def *jsonm.Value
-	switch {
-	case ref.IsString():
-		name, _ = ref.String()
-		if p, ok := b.pools[name]; ok {
-			return p, nil
-		}
-		def = b.top.Get("pools").Get(name)
-		if def == nil {
-			return nil, b.errf(ref, "Can not read pool: %s", name)
-		}
-	case ref.IsObject():
-		name, _ = ref.Get("name").String()
-		if name == "" {
-			return nil, b.errf(ref, "inline pool needs a \"name\"")
-		}
-		if p, ok := b.pools[name]; ok {
-			return p, nil
-		}
-		def = ref
-	default:
-		return nil, b.errf(ref, "pool must be a name or an object")
+// RegisteredHandles returns the route handle type names Build knows,
+// besides "Pool" and the top-level-only "PrefixSelectorRoute".
+func RegisteredHandles() []string {
+	names := make([]string, 0, len(constructors))
+	for n := range constructors {
+		names = append(names, n)
 	}
-	p, err := b.buildPool(name, def)
-	if err != nil {
-		return nil, err
-	}
-	b.pools[name] = p
-	return p, nil
-}
-
-func (b *builder) buildPool(name string, def *jsonm.Value) (*pool, error) {
-	if !def.IsObject() {
-		return nil, b.errf(def, "pool %s must be an object", name)
-	}
-	timeout := b.opts.ServerTimeout
-	if tv := def.Get("server_timeout"); tv != nil {
-		ms, ok := tv.Int()
-		if !ok || ms < 1 {
-			return nil, b.errf(tv, "pool %s: server_timeout must be a positive integer (ms)", name)
-		}
-		timeout = time.Duration(ms) * time.Millisecond
-	}
-	connectTimeout := timeout
-	if tv := def.Get("connect_timeout"); tv != nil {
-		ms, ok := tv.Int()
-		if !ok || ms < 1 {
-			return nil, b.errf(tv, "pool %s: connect_timeout must be a positive integer (ms)", name)
-		}
-		connectTimeout = time.Duration(ms) * time.Millisecond
-	}
-	keep := false
-	if kv := def.Get("keep_routing_prefix"); kv != nil {
-		k, ok := kv.Bool()
-		if !ok {
-			return nil, b.errf(kv, "pool %s: keep_routing_prefix must be a boolean", name)
-		}
-		keep = k
-	}
-	portOverride := 0
-	if pv := def.Get("port_override"); pv != nil {
-		p, ok := pv.Int()
-		if !ok || p < 1 || p > 65535 {
-			return nil, b.errf(pv, "pool %s: port_override must be 1..65535", name)
-		}
-		portOverride = int(p)
-	}
-	sv := def.Get("servers")
-	if !sv.IsArray() {
-		return nil, b.errf(def, "pool %s: \"servers\" must be an array", name)
-	}
-	p := &pool{name: name, v: def}
-	for _, e := range sv.Elems {
-		if e.IsObject() {
-			h, err := b.route(e)
-			if err != nil {
-				return nil, err
-			}
-			p.dests = append(p.dests, h)
-			continue
-		}
-		s, ok := e.String()
-		if !ok {
-			return nil, b.errf(e, "pool %s: a server must be a \"host:port\" string or a route object", name)
-		}
-		host, port, err := parseServer(s, portOverride)
-		if err != nil {
-			return nil, b.errf(e, "pool %s: %v", name, err)
-		}
-		srv := upstream.NewServer(host, port, timeout, connectTimeout)
-		idx, ok := b.serverIdx[srv.Key]
-		if !ok {
-			idx = len(b.servers)
-			b.servers = append(b.servers, srv)
-			b.serverIdx[srv.Key] = idx
-		}
-		p.dests = append(p.dests, &destination{idx: idx, srv: b.servers[idx], pool: name, keep: keep})
-	}
-	if wv := def.Get("weights"); wv != nil {
-		if !wv.IsArray() {
-			return nil, b.errf(wv, "pool %s: weights must be an array of numbers", name)
-		}
-		for i, e := range wv.Elems {
-			if i >= len(p.dests) {
-				break // extra weights are ignored
-			}
-			f, ok := e.Float()
-			if !ok {
-				return nil, b.errf(e, "pool %s: weights must be numbers", name)
-			}
-			p.weights = append(p.weights, f)
-		}
-		for len(p.weights) < len(p.dests) {
-			p.weights = append(p.weights, 0.5)
-		}
-	}
-	return p, nil
-}
-
-// parseServer parses mcrouter's server string
-// host[:port[:protocol[:mech[:compression]]]] with [v6] hosts.
-func parseServer(s string, portOverride int) (string, int, error) {
-	var host, rest string
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return "", 0, fmt.Errorf("bad server %q: missing ']'", s)
-		}
-		host, rest = s[1:end], s[end+1:]
-		if rest != "" && rest[0] != ':' {
-			return "", 0, fmt.Errorf("bad server %q", s)
-		}
-		rest = strings.TrimPrefix(rest, ":")
-		if net.ParseIP(host) == nil {
-			return "", 0, fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
-		}
-	} else {
-		if strings.HasPrefix(s, "unix:") {
-			return "", 0, fmt.Errorf("server %q: unix sockets are not supported yet", s)
-		}
-		host, rest, _ = strings.Cut(s, ":")
-	}
-	if host == "" {
-		return "", 0, fmt.Errorf("bad server %q: empty host", s)
-	}
-	parts := strings.Split(rest, ":")
-	port := portOverride
-	if parts[0] != "" {
-		p, err := strconv.Atoi(parts[0])
-		if err != nil || p < 1 || p > 65535 {
-			return "", 0, fmt.Errorf("bad server %q: bad port %q", s, parts[0])
-		}
-		if port == 0 {
-			port = p
-		}
-	}
-	if port == 0 {
-		return "", 0, fmt.Errorf("bad server %q: no port", s)
-	}
-	if len(parts) > 1 && parts[1] != "" && !strings.EqualFold(parts[1], "ascii") {
-		return "", 0, fmt.Errorf("server %q: protocol %q is not supported (only ascii)", s, parts[1])
-	}
-	if len(parts) > 2 && parts[2] != "" && parts[2] != "plain" {
-		return "", 0, fmt.Errorf("server %q: security mech %q is not supported yet (only plain)", s, parts[2])
-	}
-	if len(parts) > 4 {
-		return "", 0, fmt.Errorf("bad server %q: too many fields", s)
-	}
-	return host, port, nil
+	return names
 }

@@ -1,14 +1,35 @@
 package router
 
-import "mcroute/upstream"
+import (
+	"net/netip"
+	"strconv"
 
-// destination is a leaf: one server of a pool. It sends the key without
-// its routing prefix unless the pool keeps it (keep_routing_prefix).
+	"mcroute/upstream"
+)
+
+// destination is a leaf: one server of a pool (mcrouter's
+// DestinationRoute). It sends the key without its routing prefix unless
+// the pool keeps it (keep_routing_prefix).
 type destination struct {
 	idx  int // index in Config.Servers
 	srv  *upstream.Server
 	pool string
 	keep bool
+	fd   int64  // failure domain
+	name string // routeName, built once
+	ap   string // host:port as mcrouter prints it ([v6]:port, v6 in full)
+}
+
+// newDestination returns server srv (index idx of the config's servers)
+// as server number id of pool, with failure domain fd.
+func newDestination(idx int, srv *upstream.Server, pool string, id int, keep bool, fd int64) *destination {
+	ap := accessPointHostPort(srv.Host, srv.Port)
+	name := "host|pool=" + pool + "|id=" + strconv.Itoa(id) +
+		"|ap=" + ap + ":ascii:plain:notcompressed" +
+		"|timeout=" + strconv.FormatInt(srv.Timeout.Milliseconds(), 10) + "ms" +
+		"|keep_routing_prefix=" + strconv.FormatBool(keep) +
+		"|msb=" + strconv.FormatInt(fd, 10)
+	return &destination{idx: idx, srv: srv, pool: pool, keep: keep, fd: fd, name: name, ap: ap}
 }
 
 func (d *destination) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
@@ -19,7 +40,9 @@ func (d *destination) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callbac
 	ctx.conns[d.idx].Send(req, key, cb)
 }
 
-func (d *destination) Name() string       { return d.srv.Name() + "|pool=" + d.pool }
+// Name is mcrouter's DestinationRoute routeName:
+// host|pool=<pool>|id=<index in pool>|ap=<host>:<port>:ascii:plain:notcompressed|timeout=<ms>ms|keep_routing_prefix=<bool>|msb=<failure domain>.
+func (d *destination) Name() string       { return d.name }
 func (d *destination) Children() []Handle { return nil }
 
 func (d *destination) Traverse(req *upstream.Request, depth int, visit Visitor) {
@@ -28,3 +51,31 @@ func (d *destination) Traverse(req *upstream.Request, depth int, visit Visitor) 
 
 // Server returns the destination's server (for debug output).
 func (d *destination) Server() *upstream.Server { return d.srv }
+
+// HostPort is the destination as __mcrouter__.route prints it: host:port,
+// [v6]:port with the IPv6 address written in full.
+func (d *destination) HostPort() string { return d.ap }
+
+// accessPointHostPort writes host:port as mcrouter's AccessPoint does: an
+// IP address fully qualified (IPv6: eight 4-digit groups, in brackets), a
+// host name as written.
+func accessPointHostPort(host string, port int) string {
+	p := strconv.Itoa(port)
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host + ":" + p
+	}
+	if a.Is4() {
+		return a.String() + ":" + p
+	}
+	b := a.As16()
+	const hexDigits = "0123456789abcdef"
+	full := make([]byte, 0, 39)
+	for i := 0; i < 16; i += 2 {
+		if i > 0 {
+			full = append(full, ':')
+		}
+		full = append(full, hexDigits[b[i]>>4], hexDigits[b[i]&15], hexDigits[b[i+1]>>4], hexDigits[b[i+1]&15])
+	}
+	return "[" + string(full) + "]:" + p
+}

@@ -27,6 +27,8 @@ func (h *hashRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
 
 var msgIndexOutOfRange = []byte("index out of range")
 
+// Name is mcrouter's SelectionRoute name: "selection|hash|Ch3", with
+// "|salt=<salt>" when salted.
 func (h *hashRoute) Name() string       { return h.name }
 func (h *hashRoute) Children() []Handle { return h.children }
 
@@ -60,7 +62,7 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, b.errf(at, "HashRoute: %v", err)
 	}
-	return &hashRoute{name: "hash", fn: fn, children: hs}, nil
+	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: hs}, nil
 }
 
 func (h *hashRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {

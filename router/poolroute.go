@@ -1,6 +1,12 @@
 package router
 
 import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
 	"mcroute/upstream"
@@ -12,16 +18,18 @@ func init() { register("PoolRoute", newPoolRoute) }
 // (mcrouter-behaviour.md §1.5). "PoolRoute|A" or
 // {"type": "PoolRoute", "pool": A, "hash": ...}. A pool with weights
 // switches the default hash to WeightedCh3; the salt lives in "hash".
+// Over one server it is that server's destination; over none, an
+// ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
 func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	if cfg == nil {
-		return nil, b.errf(at, "PoolRoute needs a pool: PoolRoute|NAME")
+	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
+		return nil, b.errf(at, "PoolRoute should be object or string")
 	}
 	ref := cfg
 	var hv *jsonm.Value
 	if cfg.IsObject() {
 		ref = cfg.Get("pool")
 		if ref == nil {
-			return nil, b.errf(cfg, "PoolRoute: missing \"pool\"")
+			return nil, b.errf(cfg, "PoolRoute: pool not found")
 		}
 		hv = cfg.Get("hash")
 	}
@@ -29,15 +37,22 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := "PoolRoute|" + p.name
-	if len(p.dests) == 0 {
-		return emptyHash(b, p.v, p.name)
+	switch len(p.dests) {
+	case 0:
+		return emptyHash(p.v, p.name), nil
+	case 1:
+		return p.dests[0], nil
 	}
 	fname := "Ch3"
 	var opts hashfunc.Options
 	if p.weights != nil {
 		fname = "WeightedCh3"
 		opts.Weights = p.weights
+	}
+	if tv := p.v.Get("tags"); tv != nil {
+		if fname, err = b.hashFields(jsonm.NewObject(jsonm.Member{Key: "tags", Val: tv}), fname, &opts); err != nil {
+			return nil, err
+		}
 	}
 	if hv != nil {
 		if fname, err = b.hashOptions(hv, fname, &opts); err != nil {
@@ -46,20 +61,21 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	}
 	fn, err := hashfunc.New(fname, len(p.dests), opts)
 	if err != nil {
-		return nil, b.errf(at, "PoolRoute|%s: %v", p.name, err)
+		return nil, b.errf(at, "PoolRoute %s: %v", p.name, err)
 	}
-	return &hashRoute{name: name, fn: fn, children: p.dests}, nil
+	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: p.dests}, nil
 }
 
 // emptyHash is what a HashRoute over no children becomes: an ErrorRoute
-// (mcrouter's "HashRoute with empty children").
-func emptyHash(b *builder, v *jsonm.Value, name string) (Handle, error) {
+// (mcrouter's "HashRoute with empty children"), or a NullRoute when the
+// pool says "error_on_empty": false.
+func emptyHash(v *jsonm.Value, name string) Handle {
 	if e := v.Get("error_on_empty"); e != nil {
 		if on, ok := e.Bool(); ok && !on {
-			return nullRoute{}, nil
+			return nullRoute{}
 		}
 	}
-	return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}, nil
+	return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}
 }
 
 // hashOptions reads a "hash" value: a string names hash_func; an object
@@ -69,7 +85,7 @@ func (b *builder) hashOptions(hv *jsonm.Value, fname string, opts *hashfunc.Opti
 		return s, nil
 	}
 	if !hv.IsObject() {
-		return "", b.errf(hv, "hash must be a string or an object")
+		return "", b.errf(hv, "hash is not object/string")
 	}
 	return b.hashFields(hv, fname, opts)
 }
@@ -107,6 +123,7 @@ func (b *builder) hashFields(v *jsonm.Value, fname string, opts *hashfunc.Option
 		if !t.IsArray() {
 			return "", b.errf(t, "tags must be an array of strings")
 		}
+		opts.Tags = opts.Tags[:0:0]
 		for _, e := range t.Elems {
 			s, ok := e.String()
 			if !ok {
@@ -116,4 +133,274 @@ func (b *builder) hashFields(v *jsonm.Value, fname string, opts *hashfunc.Option
 		}
 	}
 	return fname, nil
+}
+
+// pool returns the built pool a reference names (mcrouter's
+// PoolFactory::parsePool + makePool): a name (from "pools", an inline
+// definition seen earlier, or a "file:<path>" to read), or an inline
+// object with a "name" (the first definition of a name wins). Each pool is
+// built once and shared.
+func (b *builder) pool(ref *jsonm.Value) (*pool, error) {
+	name, def, err := b.parsePool(ref)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := b.pools[name]; ok {
+		return p, nil
+	}
+	p, err := b.makePool(name, def)
+	if err != nil {
+		return nil, err
+	}
+	if b.pools == nil {
+		b.pools = map[string]*pool{}
+	}
+	b.pools[name] = p
+	b.poolOrder = append(b.poolOrder, p)
+	return p, nil
+}
+
+// parsePool resolves a pool reference to its name and definition.
+func (b *builder) parsePool(ref *jsonm.Value) (string, *jsonm.Value, error) {
+	switch {
+	case ref.IsString():
+		name, _ := ref.String()
+		return b.parsePoolNamed(name, ref)
+	case ref.IsObject():
+		nv := ref.Get("name")
+		name, ok := nv.String()
+		if !ok {
+			return "", nil, b.errf(ref, "Pool should have string name")
+		}
+		if _, ok := b.poolDefs[name]; !ok {
+			if b.poolDefs == nil {
+				b.poolDefs = map[string]*poolDef{}
+			}
+			b.poolDefs[name] = &poolDef{v: ref}
+		}
+		return b.parsePoolNamed(name, ref)
+	}
+	return "", nil, b.errf(ref, "Pool should be a string (name of pool) or an object")
+}
+
+// parsePoolNamed returns the definition of pool name with "inherit"
+// resolved (recursively: the keys of the inherited pool that the pool
+// does not set are copied in).
+func (b *builder) parsePoolNamed(name string, at *jsonm.Value) (string, *jsonm.Value, error) {
+	d, ok := b.poolDefs[name]
+	if !ok {
+		if !strings.HasPrefix(name, "file:") || b.pp == nil {
+			return "", nil, b.errf(at, "Can not read pool: %s", name)
+		}
+		v, file, sum, err := b.pp.readPool(name)
+		if err != nil {
+			if _, isSyntax := err.(*jsonm.SyntaxError); isSyntax {
+				return "", nil, err
+			}
+			return "", nil, b.errf(at, "Can not read pool: %s: %v", name, err)
+		}
+		if b.poolFiles == nil {
+			b.poolFiles = map[string]string{}
+		}
+		b.poolFiles[file] = sum
+		d = &poolDef{v: v}
+		if b.poolDefs == nil {
+			b.poolDefs = map[string]*poolDef{}
+		}
+		b.poolDefs[name] = d
+	}
+	switch d.state {
+	case poolParsed:
+		return name, d.v, nil
+	case poolParsing:
+		return "", nil, b.errf(at, "Pool %s: Cycle in pool inheritance", name)
+	}
+	d.state = poolParsing
+	if iv := d.v.Get("inherit"); iv != nil {
+		parent, ok := iv.String()
+		if !ok {
+			return "", nil, b.errf(iv, "Pool %s: inherit is not a string", name)
+		}
+		_, pv, err := b.parsePoolNamed(parent, iv)
+		if err != nil {
+			return "", nil, err
+		}
+		merged := jsonm.NewObject()
+		merged.File, merged.Line, merged.Via = d.v.File, d.v.Line, d.v.Via
+		for _, m := range d.v.Members {
+			if m.Key != "inherit" {
+				merged.Set(m.Key, m.Val)
+			}
+		}
+		for _, m := range pv.Members {
+			if merged.Get(m.Key) == nil {
+				merged.Set(m.Key, m.Val)
+			}
+		}
+		d.v = merged
+	}
+	d.state = poolParsed
+	return name, d.v, nil
+}
+
+// makePool builds the destinations of pool name from its definition.
+func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
+	if !def.IsObject() {
+		return nil, b.errf(def, "Pool %s: pool is not an object", name)
+	}
+	timeout := b.opts.ServerTimeout
+	if tv := def.Get("server_timeout"); tv != nil {
+		ms, ok := tv.Int()
+		if !ok || ms < 1 {
+			return nil, b.errf(tv, "Pool %s: server_timeout must be a positive integer (ms)", name)
+		}
+		timeout = time.Duration(ms) * time.Millisecond
+	}
+	connectTimeout := timeout
+	if tv := def.Get("connect_timeout"); tv != nil {
+		ms, ok := tv.Int()
+		if !ok || ms < 1 {
+			return nil, b.errf(tv, "Pool %s: connect_timeout must be a positive integer (ms)", name)
+		}
+		connectTimeout = time.Duration(ms) * time.Millisecond
+	}
+	keep := false
+	if kv := def.Get("keep_routing_prefix"); kv != nil {
+		k, ok := kv.Bool()
+		if !ok {
+			return nil, b.errf(kv, "Pool %s: keep_routing_prefix is not a bool", name)
+		}
+		keep = k
+	}
+	portOverride := 0
+	if pv := def.Get("port_override"); pv != nil {
+		p, ok := pv.Int()
+		if !ok || p < 1 || p > 65535 {
+			return nil, b.errf(pv, "Pool %s: port_override must be 1..65535", name)
+		}
+		portOverride = int(p)
+	}
+	sv := def.Get("servers")
+	if sv == nil {
+		return nil, b.errf(def, "Pool %s: servers not found", name)
+	}
+	if !sv.IsArray() {
+		return nil, b.errf(sv, "Pool %s: servers is not an array", name)
+	}
+	fdv := def.Get("failure_domains")
+	if fdv != nil {
+		if !fdv.IsArray() {
+			return nil, b.errf(fdv, "Pool %s: failure_domains is not an array", name)
+		}
+		if len(fdv.Elems) != len(sv.Elems) {
+			return nil, b.errf(fdv, "Pool %s: failure_domains expected to be of the same size as servers, expected %d, got %d", name, len(sv.Elems), len(fdv.Elems))
+		}
+	}
+	p := &pool{name: name, v: def}
+	for i, e := range sv.Elems {
+		if e.IsObject() {
+			h, err := b.route(e)
+			if err != nil {
+				return nil, err
+			}
+			p.dests = append(p.dests, h)
+			continue
+		}
+		s, ok := e.String()
+		if !ok {
+			return nil, b.errf(e, "Pool %s: server #%d is not a string/object", name, i)
+		}
+		host, port, err := parseServer(s, portOverride)
+		if err != nil {
+			return nil, b.errf(e, "Pool %s: %v", name, err)
+		}
+		var fd int64
+		if fdv != nil {
+			if fd, ok = fdv.Elems[i].Int(); !ok {
+				return nil, b.errf(fdv.Elems[i], "Pool %s: failure domain #%d is not an integer", name, i)
+			}
+		}
+		srv := upstream.NewServer(host, port, timeout, connectTimeout)
+		idx, ok := b.serverIdx[srv.Key]
+		if !ok {
+			idx = len(b.servers)
+			b.servers = append(b.servers, srv)
+			if b.serverIdx == nil {
+				b.serverIdx = map[string]int{}
+			}
+			b.serverIdx[srv.Key] = idx
+		}
+		p.dests = append(p.dests, newDestination(idx, b.servers[idx], name, i, keep, fd))
+	}
+	if wv := def.Get("weights"); wv != nil {
+		if !wv.IsArray() {
+			return nil, b.errf(wv, "Pool %s: weights must be an array of numbers", name)
+		}
+		for i, e := range wv.Elems {
+			if i >= len(p.dests) {
+				break // extra weights are ignored
+			}
+			f, ok := e.Float()
+			if !ok {
+				return nil, b.errf(e, "Pool %s: weights must be numbers", name)
+			}
+			p.weights = append(p.weights, f)
+		}
+		for len(p.weights) < len(p.dests) {
+			p.weights = append(p.weights, 0.5)
+		}
+	}
+	return p, nil
+}
+
+// parseServer parses mcrouter's server string
+// host[:port[:protocol[:mech[:compression]]]] with [v6] hosts.
+func parseServer(s string, portOverride int) (string, int, error) {
+	var host, rest string
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", 0, fmt.Errorf("bad server %q: missing ']'", s)
+		}
+		host, rest = s[1:end], s[end+1:]
+		if rest != "" && rest[0] != ':' {
+			return "", 0, fmt.Errorf("bad server %q", s)
+		}
+		rest = strings.TrimPrefix(rest, ":")
+		if net.ParseIP(host) == nil {
+			return "", 0, fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
+		}
+	} else {
+		if strings.HasPrefix(s, "unix:") {
+			return "", 0, fmt.Errorf("server %q: unix sockets are not supported yet", s)
+		}
+		host, rest, _ = strings.Cut(s, ":")
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("bad server %q: empty host", s)
+	}
+	parts := strings.Split(rest, ":")
+	port := portOverride
+	if parts[0] != "" {
+		p, err := strconv.Atoi(parts[0])
+		if err != nil || p < 1 || p > 65535 {
+			return "", 0, fmt.Errorf("bad server %q: bad port %q", s, parts[0])
+		}
+		if port == 0 {
+			port = p
+		}
+	}
+	if port == 0 {
+		return "", 0, fmt.Errorf("bad server %q: no port", s)
+	}
+	if len(parts) > 1 && parts[1] != "" && !strings.EqualFold(parts[1], "ascii") {
+		return "", 0, fmt.Errorf("server %q: protocol %q is not supported (only ascii)", s, parts[1])
+	}
+	if len(parts) > 2 && parts[2] != "" && parts[2] != "plain" {
+		return "", 0, fmt.Errorf("server %q: security mech %q is not supported yet (only plain)", s, parts[2])
+	}
+	if len(parts) > 4 {
+		return "", 0, fmt.Errorf("bad server %q: too many fields", s)
+	}
+	return host, port, nil
 }
