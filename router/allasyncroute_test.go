@@ -181,7 +181,7 @@ func TestAllAsyncRouteBuild(t *testing.T) {
 	h := built(t, `{`+pool+`,"route":{"type":"AllAsyncRoute","children":["PoolRoute|A","PoolRoute|B"]}}`)
 	var names []string
 	h.Traverse(req("get", "k"), 0, func(h Handle, depth int) { names = append(names, strings.Repeat(" ", depth)+h.Name()) })
-	if len(names) < 3 || names[0] != "all-async" || names[1] != " PoolRoute|A" {
+	if len(names) < 3 || names[0] != "all-async" || names[1] != " selection|hash|Ch3" {
 		t.Errorf("traverse: %q", names)
 	}
 	if msg := buildErr(t, `{"route":

@@ -83,7 +83,7 @@ func TestAllFastestRouteBuild(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{` + pool + `,"route":"AllFastestRoute|Pool|A"}`, "all-fastest"},
 		{`{` + pool + `,"route":{"type":"AllFastestRoute","children":["PoolRoute|A","PoolRoute|B"]}}`, "all-fastest"},
-		{`{` + pool + `,"route":{"type":"AllFastestRoute","children":["Pool|B"]}}`, "127.0.0.1:3|pool=B"},
+		{`{` + pool + `,"route":{"type":"AllFastestRoute","children":["Pool|B"]}}`, "host|pool=B|id=0|ap=127.0.0.1:3:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
 		{`{"route":{"type":"AllFastestRoute","children":""}}`, "null"},
 	} {
 		if got := built(t, tc.cfg).Name(); got != tc.want {

@@ -89,7 +89,7 @@ func TestAllInitialRouteBuild(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{` + pool + `,"route":"AllInitialRoute|Pool|A"}`, "all-initial"},
 		{`{` + pool + `,"route":{"type":"AllInitialRoute","children":["PoolRoute|B","PoolRoute|A"]}}`, "all-initial"},
-		{`{` + pool + `,"route":{"type":"AllInitialRoute","children":"Pool|B"}}`, "127.0.0.1:3|pool=B"},
+		{`{` + pool + `,"route":{"type":"AllInitialRoute","children":"Pool|B"}}`, "host|pool=B|id=0|ap=127.0.0.1:3:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
 		{`{"route":{"type":"AllInitialRoute","children":[]}}`, "null"},
 	} {
 		if got := built(t, tc.cfg).Name(); got != tc.want {

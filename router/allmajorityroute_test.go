@@ -115,7 +115,7 @@ func TestAllMajorityRouteBuild(t *testing.T) {
 	}{
 		{`{` + pool + `,"route":"AllMajorityRoute|Pool|A"}`, "all-majority", 3},
 		{`{` + pool + `,"route":{"type":"AllMajorityRoute","children":["PoolRoute|A","PoolRoute|B","Pool|B"]}}`, "all-majority", 2},
-		{`{` + pool + `,"route":{"type":"AllMajorityRoute","children":"Pool|B"}}`, "127.0.0.1:3|pool=B", 0},
+		{`{` + pool + `,"route":{"type":"AllMajorityRoute","children":"Pool|B"}}`, "host|pool=B|id=0|ap=127.0.0.1:3:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0", 0},
 		{`{"route":{"type":"AllMajorityRoute","children":[]}}`, "null", 0},
 	} {
 		h := built(t, tc.cfg)

@@ -53,7 +53,7 @@ func TestAllSyncRoute(t *testing.T) {
 func TestAllSyncRouteBuild(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{"pools":{"A":{"servers":["127.0.0.1:1","127.0.0.1:2"]}},"route":"AllSyncRoute|Pool|A"}`, "all-sync"},
-		{`{"pools":{"A":{"servers":["127.0.0.1:1"]}},"route":{"type":"AllSyncRoute","children":"Pool|A"}}`, "127.0.0.1:1|pool=A"},
+		{`{"pools":{"A":{"servers":["127.0.0.1:1"]}},"route":{"type":"AllSyncRoute","children":"Pool|A"}}`, "host|pool=A|id=0|ap=127.0.0.1:1:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
 		{`{"route":{"type":"AllSyncRoute","children":[]}}`, "null"},
 	} {
 		cfg, err := Build("", []byte(tc.cfg), Options{})

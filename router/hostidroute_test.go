@@ -81,9 +81,9 @@ func TestHostIdRoute(t *testing.T) {
 		cfg    string
 		want   string
 	}{
-		{7, `{` + pool + `,"route":"HostIdRoute|Pool|A"}`, "127.0.0.1:2|pool=A"},
-		{9, `{` + pool + `,"route":{"type":"HostIdRoute","children":"Pool|A"}}`, "127.0.0.1:1|pool=A"},
-		{4, `{` + pool + `,"route":{"type":"HostIdRoute","children":["PoolRoute|A","NullRoute"]}}`, "PoolRoute|A"},
+		{7, `{` + pool + `,"route":"HostIdRoute|Pool|A"}`, "host|pool=A|id=1|ap=127.0.0.1:2:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
+		{9, `{` + pool + `,"route":{"type":"HostIdRoute","children":"Pool|A"}}`, "host|pool=A|id=0|ap=127.0.0.1:1:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
+		{4, `{` + pool + `,"route":{"type":"HostIdRoute","children":["PoolRoute|A","NullRoute"]}}`, "selection|hash|Ch3"},
 		{5, `{` + pool + `,"route":{"type":"HostIdRoute","children":["PoolRoute|A","NullRoute"]}}`, "null"},
 		{5, `{` + pool + `,"route":{"type":"HostIdRoute","children":[]}}`, "null"},
 		{5, `{` + pool + `,"route":{"type":"HostIdRoute"}}`, "null"},
@@ -97,7 +97,7 @@ func TestHostIdRoute(t *testing.T) {
 	for hostid := uint32(0); hostid < 50; hostid++ {
 		hostIDFunc = func() uint32 { return hostid }
 		h := saltedHostID(hostid, "abc")
-		want := []string{"127.0.0.1:1|pool=A", "127.0.0.1:2|pool=A", "127.0.0.1:3|pool=A"}[h%3]
+		want := []string{"host|pool=A|id=0|ap=127.0.0.1:1:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0", "host|pool=A|id=1|ap=127.0.0.1:2:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0", "host|pool=A|id=2|ap=127.0.0.1:3:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"}[h%3]
 		if got := built(t, `{`+pool+`,"route":{"type":"HostIdRoute","children":"Pool|A","salt":"abc"}}`).Name(); got != want {
 			t.Fatalf("hostid %d salted: built %s, want %s", hostid, got, want)
 		}

@@ -113,9 +113,9 @@ func TestOperationSelectorRouteBuild(t *testing.T) {
 	pool := `"pools":{"A":{"servers":["127.0.0.1:1","127.0.0.1:2"]}}`
 	for _, tc := range []struct{ cfg, want string }{
 		// not an object: just that route
-		{`{` + pool + `,"route":"OperationSelectorRoute|PoolRoute|A"}`, "PoolRoute|A"},
+		{`{` + pool + `,"route":"OperationSelectorRoute|PoolRoute|A"}`, "selection|hash|Ch3"},
 		// only a default: the default itself
-		{`{` + pool + `,"route":{"type":"OperationSelectorRoute","default_policy":"PoolRoute|A"}}`, "PoolRoute|A"},
+		{`{` + pool + `,"route":{"type":"OperationSelectorRoute","default_policy":"PoolRoute|A"}}`, "selection|hash|Ch3"},
 		{`{` + pool + `,"route":{"type":"PrefixPolicyRoute","default_policy":"NullRoute","operation_policies":{"get":"PoolRoute|A"}}}`, "operation-selector"},
 		{`{` + pool + `,"route":{"type":"OperationSelectorRoute","operation_policies":{}}}`, "operation-selector"},
 	} {

@@ -65,7 +65,7 @@ func TestRandomRouteBuild(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{` + pool + `,"route":"RandomRoute|Pool|A"}`, "random"},
 		{`{` + pool + `,"route":{"type":"RandomRoute","children":["PoolRoute|A","PoolRoute|B"]}}`, "random"},
-		{`{` + pool + `,"route":{"type":"RandomRoute","children":"Pool|B"}}`, "127.0.0.1:3|pool=B"},
+		{`{` + pool + `,"route":{"type":"RandomRoute","children":"Pool|B"}}`, "host|pool=B|id=0|ap=127.0.0.1:3:ascii:plain:notcompressed|timeout=1000ms|keep_routing_prefix=false|msb=0"},
 		{`{"route":{"type":"RandomRoute","children":[]}}`, "null"},
 	} {
 		if got := built(t, tc.cfg).Name(); got != tc.want {
