@@ -50,6 +50,9 @@ type Options struct {
 	// OnShutdownCommand is called (on a loop goroutine) when a client sends
 	// an enabled shutdown command.
 	OnShutdownCommand func()
+	// Flags are the command-line options as (name, value) in definition
+	// order, for `get __mcrouter__.options`.
+	Flags [][2]string
 }
 
 // Engine is the gnet event handler. Create it with New, start it with Run.
@@ -62,6 +65,9 @@ type Engine struct {
 	mu    sync.Mutex
 	loops map[gnet.EventLoop]*loopState
 	list  atomic.Pointer[[]*loopState]
+
+	debug     router.DebugInfo // for __mcrouter__.* commands
+	verbosity atomic.Int64     // __mcrouter__.verbosity
 
 	engMu   sync.Mutex
 	eng     gnet.Engine
@@ -87,6 +93,7 @@ func New(r *router.Router, opts Options) *Engine {
 	e := &Engine{opts: opts, router: r, start: time.Now(), loops: map[gnet.EventLoop]*loopState{}, started: make(chan struct{})}
 	empty := []*loopState{}
 	e.list.Store(&empty)
+	e.debug = e.newDebugInfo()
 	return e
 }
 

@@ -213,6 +213,10 @@ func (s *session) dispatch(r *codec.Request) {
 
 // route sends every key of r through the router.
 func (s *session) route(r *codec.Request) {
+	if isDebugGet(r) {
+		s.debugGet(r)
+		return
+	}
 	sl := s.push(r.Op, r.Noreply)
 	for _, key := range r.Keys {
 		s.addKey(sl, r, key)

@@ -78,22 +78,38 @@ type options struct {
 	version               bool
 	targetMaxInflight     int
 	clientOutboundHighMiB int
+	serviceName           string
+
+	// defs is every option's long name in definition order (what
+	// __mcrouter__.options lists); aliases are in names.
+	defs  []string
+	names map[string]bool
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("mcroute", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	str := func(p *string, def, usage string, names ...string) {
+	o.names = map[string]bool{}
+	def := func(names []string) {
+		o.defs = append(o.defs, names[len(names)-1])
 		for _, n := range names {
-			fs.StringVar(p, n, def, usage)
+			o.names[n] = true
 		}
 	}
-	integer := func(p *int, def int, usage string, names ...string) {
+	str := func(p *string, dflt, usage string, names ...string) {
+		def(names)
 		for _, n := range names {
-			fs.IntVar(p, n, def, usage)
+			fs.StringVar(p, n, dflt, usage)
+		}
+	}
+	integer := func(p *int, dflt int, usage string, names ...string) {
+		def(names)
+		for _, n := range names {
+			fs.IntVar(p, n, dflt, usage)
 		}
 	}
 	boolean := func(p *bool, usage string, names ...string) {
+		def(names)
 		for _, n := range names {
 			fs.BoolVar(p, n, false, usage)
 		}
@@ -105,6 +121,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.configStr, "", "inline JSON config", "config-str")
 	str(&o.configParams, "", "JSONM global params NAME:VALUE,...", "config-params")
 	str(&o.routePrefix, "/././", "default routing prefix /region/cluster/", "R", "route-prefix")
+	str(&o.serviceName, "mcrouter", "service name, JSONM's %service-name%", "service-name")
 	integer(&o.numProxies, runtime.NumCPU(), "event loops (proxy threads); default: number of cores", "num-proxies")
 	integer(&o.serverTimeout, 1000, "server reply timeout in ms", "t", "server-timeout")
 	integer(&o.maxClientOutstanding, 34133, "max requests in flight per client connection (0: no limit)", "max-client-outstanding-reqs")
@@ -156,11 +173,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("--server-timeout must be at least 1 ms")
 		return exitBadConfig
 	}
+	flags, mcrOpts := optionList(fs, &o)
 	bopts := router.Options{
 		DefaultRoute:              o.routePrefix,
 		ServerTimeout:             time.Duration(o.serverTimeout) * time.Millisecond,
 		SendInvalidRouteToDefault: o.sendInvalidToDefault,
 		Params:                    params,
+		RouterName:                routerName(o.ports),
+		ServiceName:               o.serviceName,
+		NumProxies:                o.numProxies,
+		McrOpts:                   mcrOpts,
 	}
 	cfg, err := router.Build(file, text, bopts)
 	if err != nil {
@@ -193,6 +215,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		EnableFlush:          o.enableFlush,
 		EnableShutdown:       o.enableShutdown,
 		CommandArgs:          strings.Join(args, " "),
+		Flags:                flags,
 		Logf:                 logger.Printf,
 		OnShutdownCommand: func() {
 			select {
@@ -266,6 +289,66 @@ func loadConfig(o *options) (string, []byte, error) {
 type readError struct{ err error }
 
 func (e *readError) Error() string { return "Can not read config: " + e.err.Error() }
+
+// mcrouterOptionNames are mcrouter's option names where they are not the
+// flag's long name with '-' turned into '_'.
+var mcrouterOptionNames = map[string]string{
+	"port":           "ports",
+	"route-prefix":   "default_route",
+	"server-timeout": "server_timeout_ms",
+}
+
+func optionName(flagName string) string {
+	if n, ok := mcrouterOptionNames[flagName]; ok {
+		return n
+	}
+	return strings.ReplaceAll(flagName, "-", "_")
+}
+
+// optionList returns every option as (mcrouter option name, value) in
+// definition order, toggles as 1/0 (what __mcrouter__.options prints),
+// and the integer and toggle options by name for JSONM's mcr_opts-*.
+func optionList(fs *flag.FlagSet, o *options) ([][2]string, map[string]string) {
+	names := append([]string(nil), o.defs...)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !o.names[f.Name] && len(f.Name) > 1 {
+			names = append(names, f.Name)
+		}
+	})
+	var list [][2]string
+	mcr := map[string]string{}
+	for _, n := range names {
+		f := fs.Lookup(n)
+		if f == nil {
+			continue
+		}
+		name, val := optionName(n), f.Value.String()
+		if g, ok := f.Value.(flag.Getter); ok {
+			switch v := g.Get().(type) {
+			case bool:
+				val = "0"
+				if v {
+					val = "1"
+				}
+				mcr[name] = val
+			case int:
+				mcr[name] = val
+			}
+		}
+		list = append(list, [2]string{name, val})
+	}
+	return list, mcr
+}
+
+// routerName is mcrouter's router name for the standalone binary: the
+// first listen port, "0" without one.
+func routerName(ports string) string {
+	p, _, _ := strings.Cut(ports, ",")
+	if p = strings.TrimSpace(p); p == "" {
+		return "0"
+	}
+	return p
+}
 
 // parseParams parses --config-params NAME:VALUE,NAME:VALUE.
 func parseParams(s string) (map[string]string, error) {
