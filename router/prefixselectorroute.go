@@ -91,6 +91,10 @@ func (s *prefixSelector) pick(routingKey []byte) Handle {
 type targets struct {
 	byPrefix []prefixTargets // longest prefix first
 	wildcard []Handle
+	// one is the only handle when there is no choice to make (no
+	// policies, one wildcard): the common case, routed without looking at
+	// the key.
+	one Handle
 }
 
 type prefixTargets struct {
@@ -123,6 +127,9 @@ func newTargets(sels []*prefixSelector) *targets {
 			pt.hs = appendUnique(pt.hs, s.pick(k))
 		}
 		t.byPrefix = append(t.byPrefix, pt)
+	}
+	if len(t.byPrefix) == 0 && len(t.wildcard) == 1 {
+		t.one = t.wildcard[0]
 	}
 	return t
 }

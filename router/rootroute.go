@@ -188,6 +188,10 @@ func find(s []keyedTargets, key []byte) *targets {
 func (r *rootRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
 	key := req.Key
 	pl := RoutingPrefixLen(key)
+	if pl == 0 && r.defT.one != nil {
+		r.defT.one.Route(ctx, req, cb)
+		return
+	}
 	rk := key[pl:]
 	if i := bytes.Index(rk, hashStop); i >= 0 {
 		rk = rk[:i]
