@@ -565,13 +565,3 @@ func register(name string, c constructor) {
 	}
 	constructors[name] = c
 }
-
-// RegisteredHandles returns the route handle type names Build knows,
-// besides "Pool" and the top-level-only "PrefixSelectorRoute".
-func RegisteredHandles() []string {
-	names := make([]string, 0, len(constructors))
-	for n := range constructors {
-		names = append(names, n)
-	}
-	return names
-}
