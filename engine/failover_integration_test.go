@@ -23,9 +23,9 @@ func configJSON(t *testing.T, cfg map[string]any) string {
 	return string(b)
 }
 
-// ttl asks memcached (meta get) for the remaining TTL of key: -1 when it
+// memcachedTTL asks memcached (meta get) for the remaining TTL of key: -1 when it
 // never expires, -2 when it is not there.
-func ttl(t *testing.T, c *mctest.Client, key string) int {
+func memcachedTTL(t *testing.T, c *mctest.Client, key string) int {
 	t.Helper()
 	got := c.Do("mg " + key + " t\r\n")
 	if got == "EN\r\n" {
@@ -87,7 +87,7 @@ func TestFailoverWithExptimeRouteShortensTTL(t *testing.T) {
 	if got := c.Do("set k 0 0 1\r\nv\r\n"); got != "STORED\r\n" {
 		t.Fatalf("set: %q", got)
 	}
-	if n := ttl(t, d1, "k"); n < 1 || n > 5 {
+	if n := memcachedTTL(t, d1, "k"); n < 1 || n > 5 {
 		t.Errorf("failover copy TTL %d, want 1..5", n)
 	}
 }
@@ -197,7 +197,7 @@ func TestModifyExptimeRouteTTL(t *testing.T) {
 			if got := c.Do(tc.cmd); got != tc.reply {
 				t.Fatalf("%q: %q", tc.cmd, got)
 			}
-			if n := ttl(t, d, "k"); n < tc.minTTL || n > tc.maxTTL {
+			if n := memcachedTTL(t, d, "k"); n < tc.minTTL || n > tc.maxTTL {
 				t.Errorf("TTL %d, want %d..%d", n, tc.minTTL, tc.maxTTL)
 			}
 		})

@@ -67,14 +67,15 @@ func TestFailoverWithExptimeRoute(t *testing.T) {
 
 func TestFailoverWithExptimeRouteBuild(t *testing.T) {
 	pools := `"pools":{"A":{"servers":["127.0.0.1:1"]},"B":{"servers":["127.0.0.1:2","127.0.0.1:3"]}},`
+	a, b := builtName(t, pools, `"PoolRoute|A"`), builtName(t, pools, `"PoolRoute|B"`)
 	for _, tc := range []struct{ route, want string }{
 		{`{"type":"FailoverWithExptimeRoute","normal":"PoolRoute|A","failover":"PoolRoute|B"}`,
-			"failover[PoolRoute|A modify-exptime|min|exptime=60]"},
+			"failover[" + a + " modify-exptime|min|exptime=60]"},
 		{`{"type":"FailoverWithExptimeRoute","normal":"PoolRoute|A","failover":"Pool|B","failover_exptime":5,"name":"fo"}`,
-			"failover:fo:failover_targets=3[PoolRoute|A modify-exptime|min|exptime=5 modify-exptime|min|exptime=5]"},
+			"failover:fo:failover_targets=3[" + a + " modify-exptime|min|exptime=5 modify-exptime|min|exptime=5]"},
 		{`{"type":"FailoverWithExptimeRoute","normal":"PoolRoute|A","failover":["PoolRoute|B"],"failover_exptime":-1}`,
-			"failover[PoolRoute|A PoolRoute|B]"},
-		{`{"type":"FailoverWithExptimeRoute","normal":"PoolRoute|A"}`, "PoolRoute|A[]"},
+			"failover[" + a + " " + b + "]"},
+		{`{"type":"FailoverWithExptimeRoute","normal":"PoolRoute|A"}`, a + "[]"},
 	} {
 		cfg, err := Build("", []byte(`{`+pools+`"route":`+tc.route+`}`), Options{})
 		if err != nil {

@@ -9,9 +9,9 @@ import (
 	"mcroute/upstream"
 )
 
-// loopCtx is a Ctx on a real upstream loop (for timers), with its clock at
+// timerCtx is a Ctx on a real upstream loop (for timers), with its clock at
 // a fixed start.
-func loopCtx() (*Ctx, int64) {
+func timerCtx() (*Ctx, int64) {
 	up := upstream.NewLoop(nil, upstream.Options{})
 	t0 := upstream.Now()
 	up.SetNow(t0)
@@ -39,7 +39,7 @@ func TestLatencyInjectionRoute(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, t0 := loopCtx()
+			ctx, t0 := timerCtx()
 			child := &reqRec{fakeRoute: fake("c", tc.res, "val")}
 			child.deferred = tc.childAt >= 0
 			r := &latencyInjectionRoute{child: child, kids: []Handle{child}, before: tc.before, after: tc.after, total: tc.total}
@@ -82,7 +82,7 @@ func TestLatencyInjectionRoute(t *testing.T) {
 // TestLatencyInjectionMany: requests delayed together keep their own keys
 // and replies.
 func TestLatencyInjectionMany(t *testing.T) {
-	ctx, t0 := loopCtx()
+	ctx, t0 := timerCtx()
 	child := fake("c", upstream.ResFound, "v")
 	r := &latencyInjectionRoute{child: child, kids: []Handle{child}, before: time.Millisecond, after: time.Millisecond}
 	var cbs []*capture
@@ -111,9 +111,9 @@ func TestLatencyInjectionRouteBuild(t *testing.T) {
 			"latency-injection|before:10ms|after:0ms|total:0ms|request_payload:false|max_request_latency_us:0"},
 		{`{"type":"LatencyInjectionRoute","child":"PoolRoute|A","after_latency_ms":5,"total_latency_ms":20,"max_request_latency_us":7}`,
 			"latency-injection|before:0ms|after:5ms|total:20ms|request_payload:false|max_request_latency_us:7"},
-		{`{"type":"LatencyInjectionRoute","child":"PoolRoute|A","before_latency_ms":0}`, nameOf(t, pools, `"PoolRoute|A"`)},
+		{`{"type":"LatencyInjectionRoute","child":"PoolRoute|A","before_latency_ms":0}`, builtName(t, pools, `"PoolRoute|A"`)},
 	} {
-		if got := nameOf(t, pools, tc.route); got != tc.want {
+		if got := builtName(t, pools, tc.route); got != tc.want {
 			t.Errorf("%s: built %s, want %s", tc.route, got, tc.want)
 		}
 	}

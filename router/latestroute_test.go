@@ -12,7 +12,7 @@ import (
 	"mcroute/upstream"
 )
 
-func ones(n int) []float64 {
+func latestOnes(n int) []float64 {
 	w := make([]float64, n)
 	for i := range w {
 		w[i] = 1
@@ -22,7 +22,7 @@ func ones(n int) []float64 {
 
 func TestLatestOrder(t *testing.T) {
 	const hostid = 0x0a000001
-	order := latestOrder(ones(8), 5, hostid, "")
+	order := latestOrder(latestOnes(8), 5, hostid, "")
 	// The first pick spelled out: WeightedCh3 (all weights 1: Ch3) of the
 	// decimal hash_combine(0, hostid).
 	k0 := hashfunc.Hash128to64(0, hostid)
@@ -36,13 +36,13 @@ func TestLatestOrder(t *testing.T) {
 	if len(order) != 5 || len(slices.Compact(slices.Sorted(slices.Values(order)))) != 5 {
 		t.Errorf("picks not distinct: %v", order)
 	}
-	if again := latestOrder(ones(8), 5, hostid, ""); !slices.Equal(again, order) {
+	if again := latestOrder(latestOnes(8), 5, hostid, ""); !slices.Equal(again, order) {
 		t.Errorf("same host, different order: %v, %v", order, again)
 	}
-	if salted := latestOrder(ones(8), 5, hostid, "s"); slices.Equal(salted, order) {
+	if salted := latestOrder(latestOnes(8), 5, hostid, "s"); slices.Equal(salted, order) {
 		t.Errorf("salt changed nothing: %v", salted)
 	}
-	if all := latestOrder(ones(3), 5, hostid, ""); len(all) != 3 {
+	if all := latestOrder(latestOnes(3), 5, hostid, ""); len(all) != 3 {
 		t.Errorf("3 children, 5 wanted: %v", all)
 	}
 	// Children with weight 0 are not picked while others remain.
@@ -57,7 +57,7 @@ func TestLatestOrder(t *testing.T) {
 	// Different hosts spread their first pick.
 	seen := map[int]bool{}
 	for h := uint32(0); h < 100; h++ {
-		seen[latestOrder(ones(8), 1, h, "")[0]] = true
+		seen[latestOrder(latestOnes(8), 1, h, "")[0]] = true
 	}
 	if len(seen) < 6 {
 		t.Errorf("100 hosts use only %d of 8 children first", len(seen))
@@ -109,11 +109,11 @@ func TestLatestRouteBuild(t *testing.T) {
 		{`"LatestRoute|Pool|A"`, "failover", 5},
 		{`{"type":"LatestRoute","children":"Pool|A","failover_count":2,"weights":[1,1,1,1,1,1,1,1],"salt":"x"}`, "failover", 2},
 		{`{"type":"LatestRoute","children":"Pool|A","failover_count":1}`, "", 0},
-		{`{"type":"LatestRoute","children":"Pool|B"}`, nameOf(t, pools, `"Pool|B"`), 0},
+		{`{"type":"LatestRoute","children":"Pool|B"}`, builtName(t, pools, `"Pool|B"`), 0},
 		{`{"type":"LatestRoute","children":[]}`, "null", 0},
 		{`{"type":"LatestRoute","children":"Pool|A","failover_count":0}`, "null", 0},
 	} {
-		got := nameOf(t, pools, tc.route)
+		got := builtName(t, pools, tc.route)
 		if tc.want == "" {
 			if !strings.Contains(got, "|pool=A") {
 				t.Errorf("%s: built %s, want one server of A", tc.route, got)

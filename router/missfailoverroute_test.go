@@ -45,7 +45,7 @@ func TestMissFailoverRoute(t *testing.T) {
 				f.deferred = tc.deferred
 				fs = append(fs, f)
 			}
-			r := &missFailoverRoute{children: handles(fs), best: tc.best}
+			r := &missFailoverRoute{children: fakeHandles(fs), best: tc.best}
 			cb := &capture{}
 			r.Route(testCtx(), req(tc.op, "k"), cb)
 			for i := 0; tc.deferred && len(cb.got) == 0; i++ {
@@ -74,7 +74,7 @@ func TestMissFailoverRouteBuild(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{` + pools + `"route":"MissFailoverRoute|Pool|A"}`, "miss-failover"},
 		{`{` + pools + `"route":{"type":"MissFailoverRoute","children":["PoolRoute|A","PoolRoute|B"],"return_best_on_error":true}}`, "miss-failover"},
-		{`{` + pools + `"route":{"type":"MissFailoverRoute","children":"Pool|B"}}`, "127.0.0.1:3|pool=B"},
+		{`{` + pools + `"route":{"type":"MissFailoverRoute","children":"Pool|B"}}`, builtName(t, pools, `"Pool|B"`)},
 		{`{"route":{"type":"MissFailoverRoute","children":[]}}`, "null"},
 	} {
 		cfg, err := Build("", []byte(tc.cfg), Options{})

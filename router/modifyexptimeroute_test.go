@@ -87,7 +87,7 @@ func TestModifyExptimeRouteBuild(t *testing.T) {
 		{`{"type":"ModifyExptimeRoute","target":"PoolRoute|A","exptime":10}`, "modify-exptime|set|exptime=10"},
 		{`{"type":"ModifyExptimeRoute","target":"PoolRoute|A","exptime":-1,"action":"set"}`, "modify-exptime|set|exptime=-1"},
 		{`{"type":"ModifyExptimeRoute","target":"PoolRoute|A","exptime":60,"action":"min"}`, "modify-exptime|min|exptime=60"},
-		{`{"type":"ModifyExptimeRoute","target":"PoolRoute|A","exptime":0,"action":"min"}`, "PoolRoute|A"},
+		{`{"type":"ModifyExptimeRoute","target":"PoolRoute|A","exptime":0,"action":"min"}`, builtName(t, pools, `"PoolRoute|A"`)},
 	} {
 		cfg, err := Build("", []byte(`{`+pools+`"route":`+tc.route+`}`), Options{})
 		if err != nil {

@@ -104,7 +104,7 @@ func TestModifyKeyRouteBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := cfg.Root.(*rootRoute).def
-	if h.Name() != "modify-key" || len(h.Children()) != 1 || h.Children()[0].Name() != "PoolRoute|A" {
+	if h.Name() != "modify-key" || len(h.Children()) != 1 || h.Children()[0].Name() != builtName(t, pools, `"PoolRoute|A"`) {
 		t.Errorf("built %s %v", h.Name(), h.Children())
 	}
 	// Traverse follows the target with the new key.
