@@ -173,6 +173,8 @@ func TestAllAsyncRouteBuild(t *testing.T) {
 		// mcrouter keeps the wrapper around a single child: still async.
 		{`{` + pool + `,"route":{"type":"AllAsyncRoute","children":"Pool|B"}}`, "all-async"},
 		{`{"route":{"type":"AllAsyncRoute","children":[]}}`, "null"},
+		// No "children" at all is an empty list in mcrouter, not an error.
+		{`{"route":{"type":"AllAsyncRoute"}}`, "null"},
 	} {
 		if got := built(t, tc.cfg).Name(); got != tc.want {
 			t.Errorf("%s: built %s, want %s", tc.cfg, got, tc.want)
@@ -185,7 +187,7 @@ func TestAllAsyncRouteBuild(t *testing.T) {
 		t.Errorf("traverse: %q", names)
 	}
 	if msg := buildErr(t, `{"route":
-{"type":"AllAsyncRoute"}}`); !strings.Contains(msg, "t.json:2") || !strings.Contains(msg, "AllAsyncRoute") {
+{"type":"AllAsyncRoute","children":5}}`); !strings.Contains(msg, "t.json:2") || !strings.Contains(msg, "RouteHandle is int") {
 		t.Errorf("error %q does not name the place and the handle", msg)
 	}
 }

@@ -3,8 +3,9 @@ package router
 import "mcroute/router/jsonm"
 
 // children builds the child list of a list-taking handle: the "children"
-// field of an object config, or the whole config (short form
-// "Type|Pool|A", a string or an array) as mcrouter's createList does.
+// field of an object config (absent: no children, as in mcrouter), or the
+// whole config (short form "Type|Pool|A", a string or an array) as
+// mcrouter's createList does.
 func (b *builder) children(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 	if cfg == nil {
 		return nil, b.errf(at, "%s needs children", typ)
@@ -12,7 +13,7 @@ func (b *builder) children(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 	if cfg.IsObject() {
 		cv := cfg.Get("children")
 		if cv == nil {
-			return nil, b.errf(cfg, "%s: missing \"children\"", typ)
+			return nil, nil
 		}
 		return b.list(cv)
 	}

@@ -38,25 +38,31 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if cfg == nil {
 		return nil, b.errf(at, "HashRoute needs children")
 	}
-	children := cfg
 	fname := "Ch3"
 	var opts hashfunc.Options
+	name := ""
 	if cfg.IsObject() {
-		children = cfg.Get("children")
-		if children == nil {
-			return nil, b.errf(cfg, "HashRoute: missing \"children\"")
-		}
 		var err error
 		if fname, err = b.hashFields(cfg, fname, &opts); err != nil {
 			return nil, err
 		}
+		name, _ = cfg.Get("name").String()
 	}
-	hs, err := b.list(children)
+	hs, err := b.children("HashRoute", cfg, at)
 	if err != nil {
 		return nil, err
 	}
-	if len(hs) == 0 {
-		return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: ")}, nil
+	switch len(hs) {
+	case 0:
+		// mcrouter: an ErrorRoute, or a NullRoute with error_on_empty false.
+		if cfg.IsObject() {
+			if e, ok := cfg.Get("error_on_empty").Bool(); ok && !e {
+				return nullRoute{}, nil
+			}
+		}
+		return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}, nil
+	case 1:
+		return hs[0], nil // one child: the child itself, as in mcrouter
 	}
 	fn, err := hashfunc.New(fname, len(hs), opts)
 	if err != nil {
