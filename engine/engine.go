@@ -37,6 +37,9 @@ type Options struct {
 	MaxClientBuffer int
 	// EnableFlush allows flush_all (--enable-flush-cmd).
 	EnableFlush bool
+	// MissOnGetErrors answers a get-like request whose key failed as a
+	// miss instead of with the error line (mcrouter's miss_on_get_errors).
+	MissOnGetErrors bool
 	// EnableShutdown allows the shutdown command (--enable-shutdown-cmd).
 	EnableShutdown bool
 	// Upstream tunes server connections.

@@ -470,3 +470,17 @@ func TestBackpressure(t *testing.T) {
 		t.Fatalf("replies differ at byte %d: got %q", i, got[max(0, i-40):min(len(got), i+80)])
 	}
 }
+
+// TestMissOnGetErrors: with MissOnGetErrors a failed get is a miss, as
+// mcrouter's miss_on_get_errors makes it; other commands still see errors.
+func TestMissOnGetErrors(t *testing.T) {
+	port := mctest.FreePort(t, "127.0.0.1")
+	p := startProxy(t, poolConfig(fmt.Sprintf("127.0.0.1:%d", port)), engine.Options{MissOnGetErrors: true}, router.Options{})
+	c := mctest.Dial(t, p.Addr)
+	if got := c.Do("get a b\r\n"); got != "END\r\n" {
+		t.Errorf("get on a dead server: %q", got)
+	}
+	if got := c.Do("set a 0 0 1\r\n1\r\n"); !strings.HasPrefix(got, "SERVER_ERROR ") {
+		t.Errorf("set on a dead server: %q", got)
+	}
+}

@@ -242,6 +242,9 @@ func (k *keyReq) OnReply(rep *upstream.Reply) {
 			k.hit = true
 		case upstream.ResNotFound:
 		default:
+			if rep.Result.IsError() && sl.ls.e.opts.MissOnGetErrors {
+				break // reported as a miss
+			}
 			// The first error (or unexpected result, e.g. UNKNOWN from an
 			// OperationSelectorRoute without a route for the op) to arrive
 			// is the whole reply (mcrouter §5.3, §5.4).

@@ -79,6 +79,8 @@ type options struct {
 	targetMaxInflight     int
 	clientOutboundHighMiB int
 	serviceName           string
+	missOnGetErrors       bool
+	disableMissOnGet      bool
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -131,6 +133,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.enableShutdown, "allow the shutdown command to stop mcroute", "enable-shutdown-cmd")
 	boolean(&o.sendInvalidToDefault, "send keys with an unknown routing prefix to the default route", "send-invalid-route-to-default")
 	boolean(&o.lockOSThread, "pin each event loop to an OS thread", "lock-os-thread")
+	boolean(&o.missOnGetErrors, "answer get-like requests that fail with a miss (END) instead of the error line", "miss-on-get-errors")
+	boolean(&o.disableMissOnGet, "report get errors as errors (mcroute's default; accepted for mcrouter command lines)", "disable-miss-on-get-errors")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -214,6 +218,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		OutboundHighWater:    o.clientOutboundHighMiB << 20,
 		EnableFlush:          o.enableFlush,
 		EnableShutdown:       o.enableShutdown,
+		MissOnGetErrors:      o.missOnGetErrors && !o.disableMissOnGet,
 		CommandArgs:          strings.Join(args, " "),
 		Flags:                flags,
 		Logf:                 logger.Printf,
