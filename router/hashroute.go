@@ -52,6 +52,9 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fname == "Latest" {
+		return b.latest(cfg, hs) // mcrouter: hash_func Latest is a LatestRoute
+	}
 	switch len(hs) {
 	case 0:
 		// mcrouter: an ErrorRoute, or a NullRoute with error_on_empty false.

@@ -29,6 +29,14 @@ func newLatestRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	return b.latest(cfg, hs)
+}
+
+// latest builds a LatestRoute over hs with the settings in cfg (a
+// LatestRoute object, or the HashRoute/PoolRoute "hash" object that asked
+// for hash_func "Latest").
+func (b *builder) latest(cfg *jsonm.Value, hs []Handle) (Handle, error) {
+	const typ = "LatestRoute"
 	count := 5
 	salt := ""
 	if cfg.IsObject() {

@@ -59,6 +59,15 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 			return nil, err
 		}
 	}
+	if fname == "Latest" {
+		// mcrouter: PoolRoute with hash_func Latest is a LatestRoute over
+		// the pool's servers, configured by the hash object.
+		lcfg := hv
+		if !hv.IsObject() {
+			lcfg = jsonm.NewObject()
+		}
+		return b.latest(lcfg, p.dests)
+	}
 	fn, err := hashfunc.New(fname, len(p.dests), opts)
 	if err != nil {
 		return nil, b.errf(at, "PoolRoute %s: %v", p.name, err)
