@@ -98,7 +98,15 @@ func (s *session) canParse() bool {
 // process parses and dispatches what the client has sent, until the input
 // runs out or backpressure says stop. Unparsed bytes stay in gnet's buffer.
 func (s *session) process() {
-	if s.closing || s.closed {
+	if s.closed {
+		return
+	}
+	if s.closing {
+		// quit or a fatal parse error is queued: whatever the client sends
+		// after it is never read, so do not let it pile up.
+		if s.c.InboundBuffered() > 0 {
+			_, _ = s.c.Discard(-1)
+		}
 		return
 	}
 	buf, _ := s.c.Peek(-1)
