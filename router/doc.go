@@ -24,6 +24,25 @@
 //
 // Every handle answers through cb exactly once, on the calling loop.
 //
+// # Handles that wait for several replies
+//
+// Fan-out (All*Route), failover (FailoverRoute, MissFailoverRoute) and
+// delaying handles (LatencyInjectionRoute) keep per-request state in
+// structs from the Ctx's free lists (state.go: acquire/release), keep
+// replies with ReplyCopy (a child's reply is only valid during OnReply),
+// and send children whose replies nobody waits for (AllAsync, the rest of
+// AllInitial, /*/*/ broadcasts) a RequestCopy, since the engine recycles
+// the client's request once the client has been answered.
+//
+// # Config building
+//
+// build.go turns the preprocessed JSON (router/jsonm: JSONC, JSONM
+// macros, @import) into handles: strings, objects and lists as mcrouter's
+// RouteHandleFactory reads them, named handles, pools; rootroute.go holds
+// the routing-prefix table (exact, fallback, globs, /*/*/). Errors name the
+// file and line of the JSON node. debug.go renders the __mcrouter__.* keys
+// from a Config and Handle.Traverse.
+//
 // # What it must not do
 //
 // router never blocks and never touches client connections; it does not
