@@ -484,3 +484,34 @@ func TestMissOnGetErrors(t *testing.T) {
 		t.Errorf("set on a dead server: %q", got)
 	}
 }
+
+// TestStatsServers: `stats servers` has mcrouter's line per destination.
+func TestStatsServers(t *testing.T) {
+	m := mctest.StartMemcached(t)
+	p := startProxy(t, poolConfig(m.Addr), engine.Options{NumLoops: 1}, router.Options{})
+	c := mctest.Dial(t, p.Addr)
+	c.Do("set s 0 0 1\r\n1\r\n")
+	c.Do("get s\r\n")
+	c.Do("get nope\r\n")
+	got := c.Do("stats servers\r\n")
+	prefix := "STAT " + m.Addr + ":ascii:plain:notcompressed-1000 avg_latency_us:"
+	if !strings.HasPrefix(got, prefix) || !strings.Contains(got, " pending_reqs:0 inflight_reqs:0 up:1; ") ||
+		!strings.Contains(got, "stored:1") || !strings.Contains(got, "found:1") || !strings.Contains(got, "notfound:1") ||
+		!strings.HasSuffix(got, "\r\nEND\r\n") {
+		t.Errorf("stats servers: %q", got)
+	}
+	basic := c.Do("stats\r\n")
+	if !strings.Contains(basic, "STAT num_servers 1\r\n") || !strings.Contains(basic, "STAT num_servers_up 1\r\n") {
+		t.Errorf("stats: %q", basic)
+	}
+
+	// A server that refuses connections is down, with its errors counted.
+	port := mctest.FreePort(t, "127.0.0.1")
+	p2 := startProxy(t, poolConfig(fmt.Sprintf("127.0.0.1:%d", port)), engine.Options{NumLoops: 1}, router.Options{})
+	c2 := mctest.Dial(t, p2.Addr)
+	c2.Do("get x\r\n")
+	c2.Do("get y\r\n")
+	if got := c2.Do("stats servers\r\n"); !strings.Contains(got, "inflight_reqs:0 down:1; connect_error:2") {
+		t.Errorf("stats servers, refused: %q", got)
+	}
+}

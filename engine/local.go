@@ -121,7 +121,12 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("uptime", int64(now.Sub(e.start).Seconds()))
 	loops := *e.list.Load()
 	cfg := e.router.Current()
-	num("num_servers", int64(len(cfg.Servers)))
+	sNew, sUp, sDown, sClosed := serverStates(cfg.Servers)
+	num("num_servers", sNew+sUp+sDown+sClosed)
+	num("num_servers_new", sNew)
+	num("num_servers_up", sUp)
+	num("num_servers_down", sDown)
+	num("num_servers_closed", sClosed)
 	num("num_proxies", int64(max(e.opts.NumLoops, len(loops))))
 	var open, total, perr, badKeys, paused, closedBig int64
 	var cmds [codec.NumOps]uint64
@@ -162,9 +167,21 @@ func (e *Engine) appendServerStats(dst []byte) []byte {
 	for _, srv := range e.router.Current().Servers {
 		dst = append(dst, "STAT "...)
 		dst = append(dst, srv.Key...)
+		dst = append(dst, ' ')
+		dst = srv.Stats.AppendLine(dst)
 		dst = append(dst, crlf...)
 	}
 	return append(dst, end...)
 }
 
-var _ = upstream.ResOK
+// serverStates sums the connection states of every server of the config
+// (mcrouter's num_servers_new/up/down/closed count per-thread connections).
+func serverStates(servers []*upstream.Server) (n, up, down, closed int64) {
+	for _, s := range servers {
+		n += s.Stats.New.Load()
+		up += s.Stats.Up.Load()
+		down += s.Stats.Down.Load()
+		closed += s.Stats.Closed.Load()
+	}
+	return
+}

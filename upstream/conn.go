@@ -27,17 +27,20 @@ type entry struct {
 	op       codec.Op
 	key      []byte // backend key of get-like requests; the buffer is reused
 	deadline int64
-	batchEnd bool // last key of a coalesced get line
+	sent     int64 // when it was queued, for latency stats
+	batchEnd bool  // last key of a coalesced get line
 }
 
 // Conn is the connection from one event loop to one Server. All methods
 // must be called on the owning loop.
 type Conn struct {
-	loop  *Loop
-	srv   *Server
-	gc    gnet.Conn
-	state connState
-	gen   uint64 // dial generation; stale dial results are ignored
+	loop   *Loop
+	srv    *Server
+	gc     gnet.Conn
+	state  connState
+	everUp bool   // has been connected once (stats: down, not new)
+	failed bool   // the last connect or connection failed (stats: down)
+	gen    uint64 // dial generation; stale dial results are ignored
 	// closing is set once we asked gnet to close gc (wedged server).
 	closing bool
 
@@ -62,7 +65,22 @@ type Conn struct {
 }
 
 func newConn(l *Loop, srv *Server) *Conn {
-	return &Conn{loop: l, srv: srv, ring: make([]entry, 64)}
+	c := &Conn{loop: l, srv: srv, ring: make([]entry, 64)}
+	srv.Stats.New.Add(1)
+	return c
+}
+
+// setState moves c to st, keeping the server's state gauges right.
+func (c *Conn) setState(st connState) {
+	c.gauge().Add(-1)
+	switch st {
+	case stateUp:
+		c.everUp, c.failed = true, false
+	case stateDown:
+		c.failed = true
+	}
+	c.state = st
+	c.gauge().Add(1)
 }
 
 // Loop returns the Loop that owns c.
@@ -112,12 +130,18 @@ func (c *Conn) Send(req *Request, key []byte, cb Callback) {
 	e := c.push()
 	e.cb = cb
 	e.op = req.Op
-	e.deadline = c.loop.now + int64(c.srv.Timeout)
+	e.sent = c.loop.now
+	e.deadline = e.sent + int64(c.srv.Timeout)
 	e.batchEnd = false
 	if req.Op.IsGet() {
 		e.key = append(e.key[:0], key...)
 	}
 	c.Sent++
+	if c.state == stateUp {
+		c.srv.Stats.Inflight.Add(1)
+	} else {
+		c.srv.Stats.Pending.Add(1)
+	}
 	if !c.dirty {
 		c.dirty = true
 		c.loop.dirty = append(c.loop.dirty, c)
@@ -158,20 +182,27 @@ func (c *Conn) push() *entry {
 	return e
 }
 
-// pop removes the head entry and returns its callback and batchEnd.
-func (c *Conn) pop() (Callback, bool) {
+// pop removes the head entry and returns its callback, batchEnd and when
+// it was queued.
+func (c *Conn) pop() (Callback, bool, int64) {
 	e := &c.ring[c.head]
-	cb, end := e.cb, e.batchEnd
+	cb, end, sent := e.cb, e.batchEnd, e.sent
+	if c.state == stateUp {
+		c.srv.Stats.Inflight.Add(-1)
+	} else {
+		c.srv.Stats.Pending.Add(-1)
+	}
 	e.cb = nil
 	c.head = (c.head + 1) & (len(c.ring) - 1)
 	c.n--
-	return cb, end
+	return cb, end, sent
 }
 
 func (c *Conn) fail(cb Callback, res Result, msg []byte) {
 	if cb == nil {
 		return
 	}
+	c.srv.Stats.Results[res].Add(1)
 	c.rep = Reply{Result: res, Msg: msg}
 	cb.OnReply(&c.rep)
 }
@@ -185,14 +216,14 @@ func (c *Conn) failAll(res Result, msg []byte) {
 	c.awaitEnd = false
 	c.rp.Reset()
 	for k := c.n; k > 0 && c.n > 0; k-- {
-		cb, _ := c.pop()
+		cb, _, _ := c.pop()
 		c.fail(cb, res, msg)
 	}
 }
 
 // dial starts connecting in a goroutine; the result comes back on the loop.
 func (c *Conn) dial() {
-	c.state = stateConnecting
+	c.setState(stateConnecting)
 	c.gen++
 	gen := c.gen
 	el, srv := c.loop.el, c.srv
@@ -235,7 +266,10 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 	}
 	gc.SetContext(c)
 	c.gc = gc
-	c.state = stateUp
+	c.setState(stateUp)
+	// Requests queued while connecting are now in flight.
+	c.srv.Stats.Pending.Add(-int64(c.n))
+	c.srv.Stats.Inflight.Add(int64(c.n))
 	c.closing = false
 	c.Opened++
 	c.rp.Reset()
@@ -255,7 +289,7 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 // Flush. It is for connections opened by other means than dial (tests, a
 // TLS bridge). Must be called on the loop.
 func (c *Conn) Attach(gc gnet.Conn) {
-	c.state = stateConnecting
+	c.setState(stateConnecting)
 	c.gen++
 	Opened(&dialTag{c: c, gen: c.gen}, gc)
 }
@@ -271,7 +305,7 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 	if gen != c.gen || c.state != stateConnecting {
 		return
 	}
-	c.state = stateDown
+	c.setState(stateDown)
 	c.ConnectErrors++
 	var ne net.Error
 	switch {
@@ -287,7 +321,10 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 // OnClose must be called from the engine's OnClose for this Conn's gnet.Conn.
 func (c *Conn) OnClose() {
 	if c.state == stateUp {
-		c.state = stateDown
+		// In flight until now; failAll below counts them down as pending.
+		c.srv.Stats.Inflight.Add(-int64(c.n))
+		c.srv.Stats.Pending.Add(int64(c.n))
+		c.setState(stateDown)
 	}
 	c.gc = nil
 	c.closing = false
@@ -326,8 +363,14 @@ func (c *Conn) protocolError() {
 	c.failAll(ResRemoteError, msgBadReply)
 }
 
-func (c *Conn) deliver(cb Callback) {
+// deliver hands c.rep, the server's reply to a request queued at sent,
+// to cb (nil for a request that already timed out).
+func (c *Conn) deliver(cb Callback, sent int64) {
+	st := c.srv.Stats
+	st.Replies.Add(1)
+	st.LatencyNs.Add(uint64(max(c.loop.now-sent, 0)))
 	if cb != nil {
+		st.Results[c.rep.Result].Add(1)
 		c.Replied++
 		cb.OnReply(&c.rep)
 	}
@@ -357,18 +400,18 @@ func (c *Conn) handle(r *codec.Reply) bool {
 				return false
 			}
 			if bytes.Equal(e.key, r.Key) {
-				cb, end := c.pop()
+				cb, end, sent := c.pop()
 				c.awaitEnd = end
 				c.rep = Reply{Result: ResFound, Flags: r.Flags, Cas: r.Cas, HasCas: r.HasCas, Value: r.Data}
-				c.deliver(cb)
+				c.deliver(cb, sent)
 				return true
 			}
 			if e.batchEnd {
 				return false // a VALUE for a key this line did not ask for
 			}
-			cb, _ := c.pop()
+			cb, _, sent := c.pop()
 			c.rep = Reply{Result: ResNotFound}
-			c.deliver(cb)
+			c.deliver(cb, sent)
 		}
 		return false
 	case codec.ReplyEnd:
@@ -376,9 +419,9 @@ func (c *Conn) handle(r *codec.Reply) bool {
 			if !c.ring[c.head].op.IsGet() {
 				return false
 			}
-			cb, end := c.pop()
+			cb, end, sent := c.pop()
 			c.rep = Reply{Result: ResNotFound}
-			c.deliver(cb)
+			c.deliver(cb, sent)
 			if end {
 				return true
 			}
@@ -389,18 +432,18 @@ func (c *Conn) handle(r *codec.Reply) bool {
 		if c.ring[c.head].op.IsGet() {
 			// One error line ends the whole get line: every key gets it.
 			for c.n > 0 {
-				cb, end := c.pop()
+				cb, end, sent := c.pop()
 				c.rep = Reply{Result: res, Msg: msg}
-				c.deliver(cb)
+				c.deliver(cb, sent)
 				if end {
 					break
 				}
 			}
 			return true
 		}
-		cb, _ := c.pop()
+		cb, _, sent := c.pop()
 		c.rep = Reply{Result: res, Msg: msg}
-		c.deliver(cb)
+		c.deliver(cb, sent)
 		return true
 	}
 	if c.ring[c.head].op.IsGet() {
@@ -427,12 +470,12 @@ func (c *Conn) handle(r *codec.Reply) bool {
 	default:
 		return false
 	}
-	cb, _ := c.pop()
+	cb, _, sent := c.pop()
 	c.rep = Reply{Result: res, Number: r.Number}
 	if r.Kind == codec.ReplyVersion {
 		c.rep.Value = r.Msg
 	}
-	c.deliver(cb)
+	c.deliver(cb, sent)
 	return true
 }
 
@@ -483,7 +526,11 @@ func (c *Conn) sweep(now int64) {
 
 // close removes the Conn for good (its server left the config).
 func (c *Conn) close() {
-	c.state = stateClosed
+	if c.state == stateUp {
+		c.srv.Stats.Inflight.Add(-int64(c.n))
+		c.srv.Stats.Pending.Add(int64(c.n))
+	}
+	c.setState(stateClosed)
 	c.gen++
 	if c.gc != nil {
 		_ = c.gc.Close()

@@ -24,6 +24,8 @@ type Server struct {
 	// does: host:port:ascii:plain:notcompressed-<timeout_ms>. Servers with
 	// the same Key share one connection per loop.
 	Key string
+	// Stats are shared by every loop's Conn to this server.
+	Stats *ServerStats
 }
 
 // NewServer returns a Server for host and port with the given timeouts.
@@ -38,6 +40,7 @@ func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Se
 		Addr:           net.JoinHostPort(host, strconv.Itoa(port)),
 		Timeout:        timeout,
 		ConnectTimeout: connectTimeout,
+		Stats:          &ServerStats{},
 	}
 	s.Key = s.Addr + ":ascii:plain:notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
 	return s
