@@ -42,6 +42,7 @@ type Loop struct {
 	byKey map[string]*Conn
 	conns []*Conn
 	dirty []*Conn
+	spare []*Conn // the other dirty list, swapped in by Flush
 
 	timers    timerHeap
 	nextTimer atomic.Int64
@@ -110,12 +111,20 @@ func (l *Loop) Retain(keep map[string]bool) {
 
 // Flush writes what every dirty Conn has queued, one write per Conn. The
 // engine calls it at the end of every event that may have sent requests.
+//
+// Flush may be re-entered: a failed write closes the connection inside
+// gnet, whose OnClose fails the pending requests, whose callbacks may send
+// and flush again. So the dirty list is taken before it is walked.
 func (l *Loop) Flush() {
-	for i := 0; i < len(l.dirty); i++ { // flush may not add, but be safe
-		l.dirty[i].flush()
-		l.dirty[i] = nil
+	for len(l.dirty) > 0 {
+		d := l.dirty
+		l.dirty, l.spare = l.spare[:0], nil
+		for i, c := range d {
+			d[i] = nil
+			c.flush()
+		}
+		l.spare = d[:0]
 	}
-	l.dirty = l.dirty[:0]
 }
 
 // Sweep times out overdue requests on every Conn. now is Now().
