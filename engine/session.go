@@ -341,27 +341,38 @@ func (s *session) flush() {
 	}
 }
 
-// write sends iov. Up to 8 pieces go out with one writev (x/sys builds
-// its iovec array on the stack for up to 8); more are first copied into
-// the loop's scratch buffer so that nothing is allocated.
+// write sends iov with one system call. Small replies (the common case:
+// a VALUE block and END) are copied into the loop's scratch buffer and
+// written with write(2), which costs the kernel less than writev; large
+// ones go out with writev when they have at most 8 pieces (x/sys builds
+// its iovec array on the stack only that far) and are copied otherwise.
 func (s *session) write(iov [][]byte) {
-	switch {
-	case len(iov) == 1:
+	if len(iov) == 1 {
 		_, _ = s.c.Write(iov[0])
-	case len(iov) <= 8:
-		_, _ = s.c.Writev(iov)
-	default:
-		b := s.ls.wbuf[:0]
-		for _, p := range iov {
-			b = append(b, p...)
-		}
-		_, _ = s.c.Write(b)
-		if cap(b) > 1<<20 {
-			b = nil // do not keep a huge buffer for a rare huge reply
-		}
-		s.ls.wbuf = b[:0]
+		return
 	}
+	total := 0
+	for _, p := range iov {
+		total += len(p)
+	}
+	if total > smallReply && len(iov) <= 8 {
+		_, _ = s.c.Writev(iov)
+		return
+	}
+	b := s.ls.wbuf[:0]
+	for _, p := range iov {
+		b = append(b, p...)
+	}
+	_, _ = s.c.Write(b)
+	if cap(b) > 1<<20 {
+		b = nil // do not keep a huge buffer for a rare huge reply
+	}
+	s.ls.wbuf = b[:0]
 }
+
+// smallReply is the size up to which a reply's pieces are copied into one
+// buffer rather than handed to writev.
+const smallReply = 16 << 10
 
 // appendIOV adds sl's reply to iov.
 func (sl *slot) appendIOV(iov [][]byte) [][]byte {
