@@ -56,6 +56,9 @@ type Config struct {
 	Built time.Time
 	// Preprocessed is the config after JSONM expansion (for debug output).
 	Preprocessed *jsonm.Value
+	// Warnings name config fields mcroute does not act on yet (file:line:
+	// message); the config is served without them.
+	Warnings []string
 	// Imports maps every file read by @import to the hex MD5 of its raw
 	// text; PoolFiles does the same for "file:" pools. Both are nil when
 	// there are none. Together with File they are what a reload watches.
@@ -179,6 +182,7 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{
+		Warnings:     b.warnings,
 		Root:         root,
 		Servers:      b.servers,
 		File:         file,
@@ -239,6 +243,26 @@ type builder struct {
 	// named are ready-made handles referred to by name before anything
 	// else: tests put fake children here (&builder{named: ...} works).
 	named map[string]Handle
+	// warnings are config fields that mcroute reads but does not act on
+	// yet (Config.Warnings).
+	warnings []string
+}
+
+// warnUnsupported records a warning for each of fields that v has: config
+// that mcrouter would act on and mcroute does not yet. The config is still
+// served; the operator is told at start-up and by --validate-config.
+func (b *builder) warnUnsupported(v *jsonm.Value, what string, fields ...string) {
+	for _, f := range fields {
+		fv := v.Get(f)
+		if fv == nil {
+			continue
+		}
+		e := &ConfigError{File: b.file, Line: fv.Line, Msg: what + ": \"" + f + "\" is not supported yet and is ignored"}
+		if fv.File != "" {
+			e.File = fv.File
+		}
+		b.warnings = append(b.warnings, e.Error())
+	}
 }
 
 // pool is a built pool: its destinations and what PoolRoute needs.

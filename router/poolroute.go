@@ -32,6 +32,14 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 			return nil, b.errf(cfg, "PoolRoute: pool not found")
 		}
 		hv = cfg.Get("hash")
+		// Best-effort extras are served without (and reported); fields
+		// that change where keys go are refused rather than misroute.
+		b.warnUnsupported(cfg, "PoolRoute", "shadows", "rates", "slow_warmup", "max_outstanding")
+		for _, f := range []string{"shard_splits", "bucketize"} {
+			if fv := cfg.Get(f); fv != nil {
+				return nil, b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
+			}
+		}
 	}
 	p, err := b.pool(ref)
 	if err != nil {
@@ -256,6 +264,13 @@ func (b *builder) parsePoolNamed(name string, at *jsonm.Value) (string, *jsonm.V
 func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 	if !def.IsObject() {
 		return nil, b.errf(def, "Pool %s: pool is not an object", name)
+	}
+	b.warnUnsupported(def, "Pool "+name, "tko_tracker", "additional_fanout", "qos")
+	if on, _ := def.Get("use_ssl").Bool(); on {
+		return nil, b.errf(def.Get("use_ssl"), "Pool %s: use_ssl: TLS to servers is not supported yet", name)
+	}
+	if m, _ := def.Get("security_mech").String(); m != "" && m != "plain" {
+		return nil, b.errf(def.Get("security_mech"), "Pool %s: security_mech %q is not supported yet (only plain)", name, m)
 	}
 	timeout := b.opts.ServerTimeout
 	if tv := def.Get("server_timeout"); tv != nil {

@@ -193,6 +193,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("bad config: %v", err)
 		return exitBadConfig
 	}
+	for _, w := range cfg.Warnings {
+		logger.Printf("warning: %s", w)
+	}
 	if o.validate.mode == "exit" {
 		fmt.Fprintf(stdout, "config %s is valid: %d servers\n", displayName(file), len(cfg.Servers))
 		return 0
