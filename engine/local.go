@@ -127,6 +127,11 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("num_servers_up", sUp)
 	num("num_servers_down", sDown)
 	num("num_servers_closed", sClosed)
+	num("config_age", int64(now.Sub(cfg.Built).Seconds()))
+	num("config_last_attempt", e.router.LastAttempt.Load())
+	num("config_last_success", e.router.LastSuccess.Load())
+	num("config_failures", int64(e.router.Failures.Load()))
+	num("config_reloads", int64(e.router.Reloads.Load()))
 	num("num_proxies", int64(max(e.opts.NumLoops, len(loops))))
 	var open, total, perr, badKeys, paused, closedBig int64
 	var cmds [codec.NumOps]uint64

@@ -31,6 +31,7 @@ type loopState struct {
 	spare     []*session
 
 	sweepRunnable gnet.Runnable
+	retain        bool // a new config was bound: close Conns it dropped
 
 	stats loopStats
 }
@@ -61,6 +62,9 @@ func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
 func (ls *loopState) routerCtx() *router.Ctx {
 	cfg := ls.e.router.Current()
 	if ls.ctx == nil || ls.ctx.Cfg != cfg {
+		if ls.ctx != nil {
+			ls.retain = true // a reload: drop connections to removed servers
+		}
 		ls.ctx = router.NewCtx(ls.up, cfg)
 	}
 	return ls.ctx
@@ -106,6 +110,18 @@ func (ls *loopState) resumePaused() {
 func (ls *loopState) sweep() {
 	now := upstream.Now()
 	ls.up.Sweep(now)
+	if ls.ctx != nil && ls.ctx.Cfg != ls.e.router.Current() {
+		ls.routerCtx() // bind the newest config even on an idle loop
+	}
+	if ls.retain {
+		keep := make(map[string]bool, len(ls.ctx.Cfg.Servers))
+		for _, s := range ls.ctx.Cfg.Servers {
+			keep[s.Key] = true
+		}
+		// Conns still answering requests of the old config are closed on a
+		// later sweep.
+		ls.retain = ls.up.Retain(keep)
+	}
 	ls.afterEvent()
 }
 

@@ -199,3 +199,35 @@ func TestRingGrowth(t *testing.T) {
 		t.Fatalf("%d replies, %d pending", len(r.got), c.Pending())
 	}
 }
+
+func TestRetainClosesIdleDroppedConns(t *testing.T) {
+	l := NewLoop(nil, Options{})
+	keepSrv := NewServer("127.0.0.1", 1, time.Second, 0)
+	idleSrv := NewServer("127.0.0.1", 2, time.Second, 0)
+	busySrv := NewServer("127.0.0.1", 3, time.Second, 0)
+	var fakes []*fakeConn
+	for _, s := range []*Server{keepSrv, idleSrv, busySrv} {
+		f := &fakeConn{}
+		l.Conn(s).Attach(f)
+		fakes = append(fakes, f)
+	}
+	r := &recorder{}
+	busy := l.Conn(busySrv)
+	busy.Send(&Request{Op: codec.OpGet, Key: []byte("k")}, []byte("k"), cb{r, "k"})
+	keep := map[string]bool{keepSrv.Key: true}
+	if more := l.Retain(keep); !more {
+		t.Fatal("a dropped conn with a request in flight must be kept for now")
+	}
+	if !fakes[1].Closed || fakes[0].Closed || fakes[2].Closed {
+		t.Fatalf("closed: keep %v idle %v busy %v", fakes[0].Closed, fakes[1].Closed, fakes[2].Closed)
+	}
+	l.Flush()
+	fakes[2].In.WriteString("END\r\n")
+	busy.OnTraffic(fakes[2])
+	if more := l.Retain(keep); more || !fakes[2].Closed || len(l.Conns()) != 1 {
+		t.Fatalf("after its reply the dropped conn must close: more=%v conns=%d", more, len(l.Conns()))
+	}
+	if strings.Join(r.got, " ") != "k:mc_res_notfound" {
+		t.Fatal(r.got)
+	}
+}

@@ -90,23 +90,30 @@ func (l *Loop) Conn(srv *Server) *Conn {
 // The slice is owned by the Loop.
 func (l *Loop) Conns() []*Conn { return l.conns }
 
-// Retain closes and forgets every Conn whose server key is not in keep
-// (after a reconfiguration). Pending requests on them are failed.
-func (l *Loop) Retain(keep map[string]bool) {
+// Retain closes and forgets every idle Conn whose server key is not in
+// keep (after a reconfiguration dropped its server). Conns that still have
+// requests in flight (sent under the old config) are left to finish; it
+// reports whether any such Conn remains, so the caller tries again later.
+func (l *Loop) Retain(keep map[string]bool) (more bool) {
 	out := l.conns[:0]
 	for _, c := range l.conns {
 		if keep[c.srv.Key] {
 			out = append(out, c)
 			continue
 		}
+		if c.n > 0 {
+			out = append(out, c)
+			more = true
+			continue
+		}
 		delete(l.byKey, c.srv.Key)
 		c.close()
-		c.failAll(ResShutdown, msgShutdown)
 	}
 	for i := len(out); i < len(l.conns); i++ {
 		l.conns[i] = nil
 	}
 	l.conns = out
+	return more
 }
 
 // Flush writes what every dirty Conn has queued, one write per Conn. The

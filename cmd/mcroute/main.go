@@ -80,6 +80,9 @@ type options struct {
 	clientOutboundHighMiB int
 	serviceName           string
 	missOnGetErrors       bool
+	disableReload         bool
+	pollPeriodMs          int
+	reconfigDelayMs       int
 	disableMissOnGet      bool
 
 	// defs is every option's long name in definition order (what
@@ -135,6 +138,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.lockOSThread, "pin each event loop to an OS thread", "lock-os-thread")
 	boolean(&o.missOnGetErrors, "answer get-like requests that fail with a miss (END) instead of the error line", "miss-on-get-errors")
 	boolean(&o.disableMissOnGet, "report get errors as errors (mcroute's default; accepted for mcrouter command lines)", "disable-miss-on-get-errors")
+	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
+	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms", "file-observer-poll-period-ms")
+	integer(&o.reconfigDelayMs, 1000, "wait this long after a config file changes before reloading, ms", "reconfiguration-delay-ms")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -234,6 +240,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	eopts.Upstream.MaxPending = o.targetMaxInflight
 	e = engine.New(r, eopts)
+
+	// Online reconfiguration: a config file is watched (with its imports
+	// and file: pools) and SIGHUP reloads it at once. Inline configs have
+	// nothing to watch.
+	if file != "" {
+		rl := &router.Reloader{
+			R: r, File: file, Opts: bopts, Logf: logger.Printf,
+			Poll:  time.Duration(o.pollPeriodMs) * time.Millisecond,
+			Delay: time.Duration(o.reconfigDelayMs) * time.Millisecond,
+		}
+		if o.reconfigDelayMs == 0 {
+			rl.Delay = -1 // no delay
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if !o.disableReload {
+			go rl.Run(ctx)
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					logger.Printf("SIGHUP: reloading %s", file)
+					_ = rl.Reload()
+				}
+			}
+		}()
+	}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)

@@ -1,0 +1,169 @@
+package router
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Reloader watches the files a config was built from (the main file, its
+// @imports and file: pools) and, when one changes, rebuilds the config and
+// installs it in the Router, as mcrouter does: after the change it waits
+// Delay (mcrouter's --reconfiguration-delay-ms) so that an editor's
+// several writes become one reload; a config that fails to build is
+// reported and changes nothing, and is not tried again until the files
+// change again.
+//
+// It runs in its own goroutine (Run) and never touches the event loops:
+// they pick the new config up on their next event.
+type Reloader struct {
+	R    *Router
+	File string
+	Opts Options
+	// Poll is how often the files are checked (default 1s); Delay how long
+	// to wait after a change before rebuilding (default 1s).
+	Poll, Delay time.Duration
+	// Logf reports reloads and failures; nil discards them.
+	Logf func(format string, args ...any)
+	// ReadFile reads the config files; nil means os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+
+	mu     sync.Mutex
+	failed string // signature of the files whose build failed
+}
+
+func (w *Reloader) read(path string) ([]byte, error) {
+	if w.ReadFile != nil {
+		return w.ReadFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+func (w *Reloader) logf(format string, args ...any) {
+	if w.Logf != nil {
+		w.Logf(format, args...)
+	}
+}
+
+// signature hashes the current contents of every file cfg was built from;
+// unreadable files count as changed contents.
+func (w *Reloader) signature(cfg *Config) string {
+	paths := []string{w.File}
+	for p := range cfg.Imports {
+		paths = append(paths, p)
+	}
+	for p := range cfg.PoolFiles {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths[1:])
+	var sb strings.Builder
+	for _, p := range paths {
+		b, err := w.read(p)
+		sb.WriteString(p)
+		sb.WriteByte('=')
+		if err != nil {
+			sb.WriteString("error:" + err.Error())
+		} else {
+			sum := md5.Sum(b)
+			sb.WriteString(hex.EncodeToString(sum[:]))
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// builtSignature is the signature of the files as cfg was built from them.
+func builtSignature(file string, cfg *Config) string {
+	paths := []string{file}
+	for p := range cfg.Imports {
+		paths = append(paths, p)
+	}
+	for p := range cfg.PoolFiles {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths[1:])
+	var sb strings.Builder
+	for i, p := range paths {
+		sb.WriteString(p)
+		sb.WriteByte('=')
+		switch {
+		case i == 0:
+			sb.WriteString(cfg.MD5)
+		case cfg.Imports[p] != "":
+			sb.WriteString(cfg.Imports[p])
+		default:
+			sb.WriteString(cfg.PoolFiles[p])
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// Run checks the files every Poll until ctx is done.
+func (w *Reloader) Run(ctx context.Context) {
+	poll, delay := w.Poll, w.Delay
+	if poll <= 0 {
+		poll = time.Second
+	}
+	if delay < 0 {
+		delay = 0
+	} else if delay == 0 {
+		delay = time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cfg := w.R.Current()
+		sig := w.signature(cfg)
+		w.mu.Lock()
+		skip := sig == builtSignature(w.File, cfg) || sig == w.failed
+		w.mu.Unlock()
+		if skip {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		_ = w.Reload()
+	}
+}
+
+// Reload rebuilds the config from its files now and installs it if it
+// builds. The error says why the running config was kept.
+func (w *Reloader) Reload() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.R.LastAttempt.Store(time.Now().Unix())
+	text, err := w.read(w.File)
+	if err == nil {
+		var cfg *Config
+		cfg, err = Build(w.File, text, w.Opts)
+		if err == nil {
+			w.R.Store(cfg)
+			w.R.Reloads.Add(1)
+			w.R.LastSuccess.Store(time.Now().Unix())
+			w.failed = ""
+			w.logf("reconfigured from %s: %d servers, md5 %s", w.File, len(cfg.Servers), cfg.MD5)
+			for _, warn := range cfg.Warnings {
+				w.logf("warning: %s", warn)
+			}
+			return nil
+		}
+	}
+	w.R.Failures.Add(1)
+	w.failed = w.signature(w.R.Current())
+	w.logf("reconfiguration failed, keeping the running config: %v", err)
+	return err
+}
