@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestOnlineReconfiguration(t *testing.T) {
 	}
 	write(pool(m1.Addr))
 	port := mctest.FreePort(t, "127.0.0.1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1", "--config", "file:"+cfg,
 		"--num-proxies", "2", "--file-observer-poll-period-ms", "50", "--reconfiguration-delay-ms", "50")
 	cmd.Stderr = &stderr
@@ -85,4 +86,23 @@ func TestOnlineReconfiguration(t *testing.T) {
 	if !landsOn(m3, "k4") {
 		t.Fatalf("SIGHUP did not reload\n%s", stderr.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer the child's stderr copier and the test may
+// use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
