@@ -24,30 +24,30 @@ var (
 func (s *session) local(r *codec.Request) {
 	switch r.Op {
 	case codec.OpVersion:
-		s.localSlot(r.Op, false).out = append(s.localOut(), replyVersion...)
+		s.localReply(r.Op, false, replyVersion)
 	case codec.OpVerbosity:
 		// mcroute has no verbosity to change; answer like memcached.
-		s.localSlot(r.Op, r.Noreply).out = append(s.localOut(), replyOK...)
+		s.localReply(r.Op, r.Noreply, replyOK)
 	case codec.OpStats:
 		sl := s.localSlot(r.Op, false)
 		sl.out = s.ls.e.appendStats(sl.out[:0], r.Args)
 	case codec.OpFlushAll:
 		if !s.ls.e.opts.EnableFlush {
-			s.localSlot(r.Op, r.Noreply).out = append(s.localOut(), replyDisabled...)
+			s.localReply(r.Op, r.Noreply, replyDisabled)
 			return
 		}
 		s.flushAll(r)
 	case codec.OpFlushRegex:
-		s.localSlot(r.Op, false).out = append(s.localOut(), replyNotSupported...)
+		s.localReply(r.Op, false, replyNotSupported)
 	case codec.OpExec:
-		s.localSlot(r.Op, false).out = append(s.localOut(), replyExec...)
+		s.localReply(r.Op, false, replyExec)
 	case codec.OpQuit:
 		sl := s.localSlot(r.Op, false)
 		sl.quit = true
 		s.closing = true
 	case codec.OpShutdown:
 		if !s.ls.e.opts.EnableShutdown {
-			s.localSlot(r.Op, false).out = append(s.localOut(), replyDisabled...)
+			s.localReply(r.Op, false, replyDisabled)
 			return
 		}
 		sl := s.localSlot(r.Op, false)
@@ -57,14 +57,14 @@ func (s *session) local(r *codec.Request) {
 			go f()
 		}
 	default:
-		s.localSlot(codec.OpNone, false).out = append(s.localOut(), codec.ErrMalformed.Reply...)
+		s.localReply(codec.OpNone, false, []byte(codec.ErrMalformed.Reply))
 	}
 }
 
-// localOut returns the reply buffer of the slot just pushed, emptied.
-func (s *session) localOut() []byte {
-	sl := s.q[len(s.q)-1]
-	return sl.out[:0]
+// localReply queues a reply mcroute answers itself (text is copied).
+func (s *session) localReply(op codec.Op, noreply bool, text []byte) {
+	sl := s.localSlot(op, noreply)
+	sl.out = append(sl.out[:0], text...)
 }
 
 // flushAll sends flush_all to every server of the config (AllSync) and
