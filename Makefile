@@ -9,7 +9,7 @@ LOOPS    ?= $(shell nproc 2>/dev/null || echo 2)
 MC_PORTS := 21211 21212 21213
 STATICCHECK_VERSION := v0.7.0
 
-.PHONY: all build run test test-short race lint fuzz bench-go deps-memcached clean
+.PHONY: all build run test test-short race lint fuzz bench-go deps-memcached deps-test clean
 
 all: build
 
@@ -22,6 +22,15 @@ deps-memcached:
 	@command -v memcached >/dev/null 2>&1 || { \
 	  echo "installing memcached (apt-get)"; \
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null; }
+
+# Client libraries the end-to-end tests drive mcroute with (pymemcache, and
+# pylibmc, which is libmemcached); the test skips if they cannot be had.
+deps-test: deps-memcached
+	@/usr/bin/python3 -c 'import pymemcache, pylibmc' >/dev/null 2>&1 || { \
+	  echo "installing python3-pymemcache python3-pylibmc (apt-get)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pymemcache python3-pylibmc >/dev/null || \
+	  { (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pymemcache python3-pylibmc >/dev/null; } || \
+	  echo "could not install the client libraries; TestClientLibraries will skip"; }
 
 # make run: three memcached servers on loopback ports 21211-21213 behind
 # mcroute on port $(PORT), configured by testdata/quickstart.json. Ctrl-C
@@ -44,7 +53,7 @@ run: deps-memcached build
 # make test: every unit, integration and end-to-end test; the packages with
 # concurrency run again under the race detector. Allocation tests run in
 # the plain pass (they are compiled out under -race).
-test: deps-memcached
+test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 ./engine/... ./upstream/... ./router/... ./codec/... ./bench/... ./cmd/...
