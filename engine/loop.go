@@ -148,9 +148,24 @@ func (ls *loopState) releaseSlot(sl *slot) {
 	for i, k := range sl.keys {
 		k.slot = nil
 		k.hit = false
+		k.Request = upstream.Request{}
+		// Pooled structs keep their buffers, but not a rare huge value:
+		// the free lists would pin it for the life of the process.
+		if cap(k.val) > retainCap {
+			k.val = nil
+		}
+		if cap(k.out) > retainCap {
+			k.out = nil
+		}
 		ls.freeKeys = append(ls.freeKeys, k)
 		sl.keys[i] = nil
+	}
+	if cap(sl.out) > retainCap {
+		sl.out = nil
 	}
 	sl.reset()
 	ls.freeSlots = append(ls.freeSlots, sl)
 }
+
+// retainCap is the largest buffer a pooled slot or keyReq keeps.
+const retainCap = 64 << 10
