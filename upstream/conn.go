@@ -165,8 +165,12 @@ func (c *Conn) flush() {
 	if c.state != stateUp || len(c.wbuf) == 0 {
 		return
 	}
-	_, _ = c.gc.Write(c.wbuf)
-	c.wbuf = c.wbuf[:0]
+	_, _ = c.gc.Write(c.wbuf) // gnet copies what the socket does not take
+	if cap(c.wbuf) > 1<<20 {
+		c.wbuf = nil // do not keep a buffer grown for a rare huge value
+	} else {
+		c.wbuf = c.wbuf[:0]
+	}
 }
 
 func (c *Conn) push() *entry {
