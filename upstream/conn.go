@@ -100,7 +100,8 @@ func (c *Conn) Up() bool { return c.state == stateUp }
 // exactly once, on this loop: later with the server's reply, or before Send
 // returns when the request cannot be queued. req and key are not retained.
 func (c *Conn) Send(req *Request, key []byte, cb Callback) {
-	if c.n >= c.loop.opts.MaxPending {
+	if c.n >= c.loop.opts.MaxPending || len(c.wbuf) > c.loop.opts.MaxOutbound ||
+		(c.gc != nil && c.gc.OutboundBuffered() > c.loop.opts.MaxOutbound) {
 		c.fail(cb, ResBusy, msgBusy)
 		return
 	}

@@ -231,3 +231,17 @@ func TestRetainClosesIdleDroppedConns(t *testing.T) {
 		t.Fatal(r.got)
 	}
 }
+
+func TestBusyWhenServerStopsReading(t *testing.T) {
+	l := NewLoop(nil, Options{MaxOutbound: 1000})
+	c := l.Conn(NewServer("127.0.0.1", 1, time.Second, 0))
+	f := &fakeConn{}
+	c.Attach(f)
+	r := &recorder{}
+	get(c, r, codec.OpGet, "a")
+	f.Unsent = 5000 // the server's socket is full, gnet holds the rest
+	get(c, r, codec.OpGet, "b")
+	if g := strings.Join(r.got, " "); g != "b:mc_res_busy(307 busy)" {
+		t.Fatal(g)
+	}
+}

@@ -13,6 +13,10 @@ type Options struct {
 	// MaxPending caps requests awaiting replies on one Conn; beyond it
 	// requests fail at once with BUSY (SERVER_ERROR 307 busy).
 	MaxPending int
+	// MaxOutbound caps the bytes a Conn may have waiting in gnet's
+	// outbound buffer (a server that stops reading); past it requests fail
+	// at once with BUSY instead of growing mcroute's memory.
+	MaxOutbound int
 	// MaxBatchKeys caps how many get keys are coalesced into one line.
 	MaxBatchKeys int
 	// WedgeAfter: a connection whose oldest request timed out this long
@@ -22,7 +26,7 @@ type Options struct {
 }
 
 // DefaultOptions are used for zero fields of Options.
-var DefaultOptions = Options{MaxPending: 1 << 16, MaxBatchKeys: 64, WedgeAfter: 2 * time.Second}
+var DefaultOptions = Options{MaxPending: 1 << 16, MaxOutbound: 64 << 20, MaxBatchKeys: 64, WedgeAfter: 2 * time.Second}
 
 var epoch = time.Now()
 
@@ -52,6 +56,9 @@ type Loop struct {
 func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = DefaultOptions.MaxPending
+	}
+	if opts.MaxOutbound <= 0 {
+		opts.MaxOutbound = DefaultOptions.MaxOutbound
 	}
 	if opts.MaxBatchKeys <= 0 {
 		opts.MaxBatchKeys = DefaultOptions.MaxBatchKeys

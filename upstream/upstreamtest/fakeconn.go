@@ -16,7 +16,12 @@ type FakeConn struct {
 	gnet.Conn
 	In, Out bytes.Buffer
 	Closed  bool
+	// Unsent is what OutboundBuffered reports: bytes gnet would still hold.
+	Unsent int
 }
+
+// OutboundBuffered reports Unsent.
+func (f *FakeConn) OutboundBuffered() int { return f.Unsent }
 
 // Peek returns all buffered input.
 func (f *FakeConn) Peek(int) ([]byte, error) { return f.In.Bytes(), nil }
