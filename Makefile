@@ -74,7 +74,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime 30s ./codec
 	$(GO) test -run '^$$' -fuzz '^FuzzReplyParser$$' -fuzztime 30s ./codec
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./router/jsonm
+	$(GO) test -run '^$$' -fuzz '^FuzzPreprocess$$' -fuzztime 30s ./router/jsonm
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime 30s ./router
+	$(GO) test -run '^$$' -fuzz '^FuzzFurc$$' -fuzztime 30s ./router/hashfunc
 
 # Micro-benchmarks (parser, encoder, router, hash functions) and the
 # loopback end-to-end benchmark of mcroute against direct memcached.
