@@ -16,7 +16,7 @@
 //
 //	OnTraffic(client) → Parser.Parse → slot + keyReqs → router Root.Route
 //	                  → upstream Conn.Send; at the end: flush dirty
-//	                  sessions (completed slots, in order, one Writev) and
+//	                  sessions (completed slots, in order, one write) and
 //	                  dirty upstreams (one Write each)
 //	OnTraffic(server) → upstream Conn.OnTraffic → keyReq.OnReply → slot
 //	                  complete → session dirty → flush as above

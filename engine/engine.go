@@ -169,9 +169,6 @@ func (e *Engine) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
-// OnShutdown fails whatever is still pending upstream.
-func (e *Engine) OnShutdown(gnet.Engine) {}
-
 // loopFor returns the state of event loop el, creating it on first use.
 func (e *Engine) loopFor(el gnet.EventLoop) *loopState {
 	e.mu.Lock()

@@ -19,9 +19,8 @@ type loopState struct {
 	up  *upstream.Loop
 	ctx *router.Ctx // binding of the config in force; replaced on reload
 
-	dirty    []*session // sessions with completed replies to write
-	sessions map[*session]struct{}
-	paused   []*session // sessions that stopped parsing (backpressure)
+	dirty  []*session // sessions with completed replies to write
+	paused []*session // sessions that stopped parsing (backpressure)
 
 	freeSlots []*slot
 	freeKeys  []*keyReq
@@ -48,7 +47,7 @@ type loopStats struct {
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
-	ls := &loopState{e: e, el: el, sessions: map[*session]struct{}{}}
+	ls := &loopState{e: e, el: el}
 	ls.up = upstream.NewLoop(el, e.opts.Upstream)
 	ls.up.Owner = ls
 	ls.sweepRunnable = gnet.RunnableFunc(func(context.Context) error {

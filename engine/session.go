@@ -67,7 +67,6 @@ var (
 
 func (ls *loopState) newSession(c gnet.Conn) *session {
 	s := &session{ls: ls, c: c}
-	ls.sessions[s] = struct{}{}
 	ls.stats.connsOpen.Add(1)
 	ls.stats.connsTotal.Add(1)
 	return s
@@ -401,7 +400,6 @@ func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 func (s *session) onClose() {
 	s.closed = true
 	ls := s.ls
-	delete(ls.sessions, s)
 	ls.stats.connsOpen.Add(-1)
 	for i := s.qhead; i < len(s.q); i++ {
 		sl := s.q[i]

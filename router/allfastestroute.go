@@ -65,11 +65,5 @@ func newAllFastestRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(hs) {
-	case 0:
-		return nullRoute{}, nil
-	case 1:
-		return hs[0], nil
-	}
-	return &allFastestRoute{children: hs}, nil
+	return fanIn(hs, func(hs []Handle) Handle { return &allFastestRoute{children: hs} }), nil
 }

@@ -101,11 +101,5 @@ func newAllMajorityRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(hs) {
-	case 0:
-		return nullRoute{}, nil
-	case 1:
-		return hs[0], nil
-	}
-	return &allMajorityRoute{children: hs, need: len(hs)/2 + 1}, nil
+	return fanIn(hs, func(hs []Handle) Handle { return &allMajorityRoute{children: hs, need: len(hs)/2 + 1} }), nil
 }

@@ -63,11 +63,5 @@ func newAllSyncRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(hs) {
-	case 0:
-		return nullRoute{}, nil
-	case 1:
-		return hs[0], nil
-	}
-	return &allSyncRoute{children: hs}, nil
+	return fanIn(hs, func(hs []Handle) Handle { return &allSyncRoute{children: hs} }), nil
 }

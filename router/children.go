@@ -19,3 +19,16 @@ func (b *builder) children(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 	}
 	return b.list(cfg)
 }
+
+// fanIn applies mcrouter's rule for list-taking handles (§2 conventions):
+// no children → NullRoute, one child → the child itself, otherwise
+// wrap(children).
+func fanIn(hs []Handle, wrap func([]Handle) Handle) Handle {
+	switch len(hs) {
+	case 0:
+		return nullRoute{}
+	case 1:
+		return hs[0]
+	}
+	return wrap(hs)
+}

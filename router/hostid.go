@@ -89,18 +89,8 @@ func fnv32Signed(b []byte) uint32 {
 	return h
 }
 
-// twangMix64 is folly::hash::twang_mix64, which folly::hasher uses for
-// 64-bit integers.
-func twangMix64(key uint64) uint64 {
-	key = ^key + (key << 21)
-	key ^= key >> 24
-	key = key + (key << 3) + (key << 8)
-	key ^= key >> 14
-	key = key + (key << 2) + (key << 4)
-	key ^= key >> 28
-	key += key << 31
-	return key
-}
+// twangMix64 is hashfunc.TwangMix64 (folly::hash::twang_mix64).
+var twangMix64 = hashfunc.TwangMix64
 
 // saltedHostID is mcrouter's HostIdRoute hash with a salt:
 // folly::Hash()(size_t(hostid), salt) = hash_128_to_64(twang_mix64(hostid),

@@ -99,11 +99,5 @@ func newMissFailoverRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 			return nil, b.errf(v, "MissFailoverRoute: return_best_on_error is not a boolean")
 		}
 	}
-	switch len(hs) {
-	case 0:
-		return nullRoute{}, nil
-	case 1:
-		return hs[0], nil
-	}
-	return r, nil
+	return fanIn(hs, func([]Handle) Handle { return r }), nil
 }

@@ -38,11 +38,5 @@ func newRandomRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(hs) {
-	case 0:
-		return nullRoute{}, nil
-	case 1:
-		return hs[0], nil
-	}
-	return &randomRoute{children: hs, n: uint64(len(hs))}, nil
+	return fanIn(hs, func(hs []Handle) Handle { return &randomRoute{children: hs, n: uint64(len(hs))} }), nil
 }

@@ -50,10 +50,10 @@ func (w *Reloader) logf(format string, args ...any) {
 	}
 }
 
-// signature hashes the current contents of every file cfg was built from;
-// unreadable files count as changed contents.
-func (w *Reloader) signature(cfg *Config) string {
-	paths := []string{w.File}
+// watchedPaths lists the files cfg was built from: file first, then its
+// @imports and file: pools in a stable order.
+func watchedPaths(file string, cfg *Config) []string {
+	paths := []string{file}
 	for p := range cfg.Imports {
 		paths = append(paths, p)
 	}
@@ -61,8 +61,14 @@ func (w *Reloader) signature(cfg *Config) string {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths[1:])
+	return paths
+}
+
+// signature hashes the current contents of every file cfg was built from;
+// unreadable files count as changed contents.
+func (w *Reloader) signature(cfg *Config) string {
 	var sb strings.Builder
-	for _, p := range paths {
+	for _, p := range watchedPaths(w.File, cfg) {
 		b, err := w.read(p)
 		sb.WriteString(p)
 		sb.WriteByte('=')
@@ -79,16 +85,8 @@ func (w *Reloader) signature(cfg *Config) string {
 
 // builtSignature is the signature of the files as cfg was built from them.
 func builtSignature(file string, cfg *Config) string {
-	paths := []string{file}
-	for p := range cfg.Imports {
-		paths = append(paths, p)
-	}
-	for p := range cfg.PoolFiles {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths[1:])
 	var sb strings.Builder
-	for i, p := range paths {
+	for i, p := range watchedPaths(file, cfg) {
 		sb.WriteString(p)
 		sb.WriteByte('=')
 		switch {

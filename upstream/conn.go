@@ -59,9 +59,6 @@ type Conn struct {
 
 	rp  codec.ReplyParser
 	rep Reply
-
-	// Counters, read by stats on the loop.
-	Sent, Replied, Timeouts, ConnectErrors, Opened, Closed uint64
 }
 
 func newConn(l *Loop, srv *Server) *Conn {
@@ -137,7 +134,6 @@ func (c *Conn) Send(req *Request, key []byte, cb Callback) {
 	if req.Op.IsGet() {
 		e.key = append(e.key[:0], key...)
 	}
-	c.Sent++
 	if c.state == stateUp {
 		c.srv.Stats.Inflight.Add(1)
 	} else {
@@ -276,7 +272,6 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 	c.srv.Stats.Pending.Add(-int64(c.n))
 	c.srv.Stats.Inflight.Add(int64(c.n))
 	c.closing = false
-	c.Opened++
 	c.rp.Reset()
 	// Entries queued while connecting start their timeout now.
 	for i := 0; i < c.n; i++ {
@@ -311,7 +306,6 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 		return
 	}
 	c.setState(stateDown)
-	c.ConnectErrors++
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
@@ -333,7 +327,6 @@ func (c *Conn) OnClose() {
 	}
 	c.gc = nil
 	c.closing = false
-	c.Closed++
 	c.failAll(ResRemoteError, msgConnClosed)
 }
 
@@ -376,7 +369,6 @@ func (c *Conn) deliver(cb Callback, sent int64) {
 	st.LatencyNs.Add(uint64(max(c.loop.now-sent, 0)))
 	if cb != nil {
 		st.Results[c.rep.Result].Add(1)
-		c.Replied++
 		cb.OnReply(&c.rep)
 	}
 }
@@ -516,7 +508,6 @@ func (c *Conn) sweep(now int64) {
 		}
 		cb := e.cb
 		e.cb = nil
-		c.Timeouts++
 		c.fail(cb, ResTimeout, msgReplyTimeout)
 	}
 	if c.n > 0 && !c.closing {

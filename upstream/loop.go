@@ -71,9 +71,6 @@ func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	return l
 }
 
-// EventLoop returns the gnet loop this Loop belongs to.
-func (l *Loop) EventLoop() gnet.EventLoop { return l.el }
-
 // SetNow refreshes the cached clock; the engine calls it once per event.
 func (l *Loop) SetNow(now int64) { l.now = now }
 
@@ -148,12 +145,4 @@ func (l *Loop) Sweep(now int64) {
 		c.sweep(now)
 	}
 	l.fireTimers(now)
-}
-
-// Shutdown closes every connection and fails what is pending.
-func (l *Loop) Shutdown() {
-	for _, c := range l.conns {
-		c.close()
-		c.failAll(ResShutdown, msgShutdown)
-	}
 }

@@ -61,3 +61,16 @@ func Hash128to64(upper, lower uint64) uint64 {
 	b *= kMul
 	return b
 }
+
+// TwangMix64 is Thomas Wang's 64-bit mix, folly::hash::twang_mix64, which
+// folly's hasher applies to 64-bit integers (host ids, @hash of ints).
+func TwangMix64(key uint64) uint64 {
+	key = ^key + (key << 21)
+	key ^= key >> 24
+	key = key + (key << 3) + (key << 8)
+	key ^= key >> 14
+	key = key + (key << 2) + (key << 4)
+	key ^= key >> 28
+	key += key << 31
+	return key
+}

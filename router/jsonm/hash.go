@@ -12,17 +12,8 @@ import (
 // an int64 twang_mix64; mcrouter's RendezvousHash hashes node names with
 // folly's (signed-char) FNV-64.
 
-// twangMix64 is Thomas Wang's 64-bit mix (folly::hash::twang_mix64).
-func twangMix64(key uint64) uint64 {
-	key = ^key + (key << 21)
-	key ^= key >> 24
-	key = key + (key << 3) + (key << 8)
-	key ^= key >> 14
-	key = key + (key << 2) + (key << 4)
-	key ^= key >> 28
-	key += key << 31
-	return key
-}
+// twangMix64 is hashfunc.TwangMix64 (folly::hash::twang_mix64).
+var twangMix64 = hashfunc.TwangMix64
 
 // fnv64Signed is folly::hash::fnv64_buf (now fnv64_buf_BROKEN): FNV-1
 // 64-bit where each byte is sign-extended before the xor.
