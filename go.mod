@@ -15,4 +15,5 @@ require (
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
 
-replace github.com/panjf2000/gnet/v2 => ./engine/internal/gnet
+// gnet is third-party code carried with mcroute's patches (third_party/gnet/PATCH.md).
+replace github.com/panjf2000/gnet/v2 => ./third_party/gnet
