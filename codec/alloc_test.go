@@ -4,6 +4,7 @@ package codec
 
 import (
 	"bytes"
+	"mcroute/codec/mc"
 	"testing"
 )
 
@@ -67,7 +68,7 @@ func TestReplyParserAllocs(t *testing.T) {
 func TestEncodeAllocs(t *testing.T) {
 	dst := make([]byte, 0, 4096)
 	key, data := []byte("some:key"), bytes.Repeat([]byte("v"), 100)
-	r := &Request{Op: OpCas, Keys: [][]byte{key}, Flags: 1, Exptime: 2, Cas: 3, Value: data}
+	r := &Request{Op: mc.OpCas, Keys: [][]byte{key}, Flags: 1, Exptime: 2, Cas: 3, Value: data}
 	a := testing.AllocsPerRun(100, func() {
 		b := dst[:0]
 		b = AppendValue(b, key, 7, data, 99, true)
@@ -75,11 +76,12 @@ func TestEncodeAllocs(t *testing.T) {
 		b = AppendNumber(b, 12345)
 		b = AppendReplyLine(b, ReplyClientError, []byte("bad key"))
 		b = AppendStat(b, key, key)
-		b = AppendGetStart(b, OpGat, 100)
+		b = AppendGetStart(b, mc.OpGat, 100)
 		b = AppendKey(b, key)
 		b = AppendCRLF(b)
-		b = AppendRequest(b, r, key)
-		b = AppendFlushAll(b, r)
+		sr := r.Single(key)
+		b = AppendRequest(b, &sr, key)
+		b = AppendFlushAll(b, &sr)
 		b = AppendVersion(b)
 		_ = b
 	})

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"mcroute/codec/mc"
 	"testing"
 )
 
@@ -80,10 +81,11 @@ func BenchmarkEncodeValue(b *testing.B) {
 
 func BenchmarkEncodeSetRequest(b *testing.B) {
 	key := []byte("user:1234567890:profile")
-	r := &Request{Op: OpSet, Keys: [][]byte{key}, Exptime: 3600, Value: bytes.Repeat([]byte("v"), 100)}
+	r := &Request{Op: mc.OpSet, Keys: [][]byte{key}, Exptime: 3600, Value: bytes.Repeat([]byte("v"), 100)}
+	sr := r.Single(key)
 	dst := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = AppendRequest(dst[:0], r, key)
+		dst = AppendRequest(dst[:0], &sr, key)
 	}
 }

@@ -29,7 +29,7 @@
 // spaces allowed, "\r\n" or bare "\n" after every line and data block.
 // Meta commands, the binary protocol and anything else unknown are
 // ErrMalformed. The parser also accepts verbosity, which mcrouter rejects;
-// the caller decides what to answer (OpVerbosity).
+// the caller decides what to answer (mc.OpVerbosity).
 //
 // The parser accepts input split at any byte and any number of pipelined
 // requests. It copies only what must survive a split: an unfinished command

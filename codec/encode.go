@@ -1,6 +1,9 @@
 package codec
 
-import "strconv"
+import (
+	"mcroute/codec/mc"
+	"strconv"
+)
 
 // Canned reply lines, written to clients as they are. They are shared: never
 // modify them (append them to your own buffer, or write them as they are).
@@ -131,12 +134,12 @@ func AppendReplyLine(dst []byte, kind ReplyKind, msg []byte) []byte {
 // AppendGetStart appends the start of a retrieval request to dst: "get",
 // "gets", "gat <exptime>" or "gats <exptime>" by op (any other op writes
 // "get"). Follow it with AppendKey for each key and AppendCRLF.
-func AppendGetStart(dst []byte, op Op, exptime int64) []byte {
+func AppendGetStart(dst []byte, op mc.Op, exptime int64) []byte {
 	switch op {
-	case OpGets:
+	case mc.OpGets:
 		return append(dst, "gets"...)
-	case OpGat, OpGats:
-		dst = append(dst, opNames[op]...)
+	case mc.OpGat, mc.OpGats:
+		dst = append(dst, op.String()...)
 		dst = append(dst, ' ')
 		return strconv.AppendInt(dst, exptime, 10)
 	}
@@ -159,17 +162,17 @@ func AppendKey(dst, key []byte) []byte {
 //     non-zero (mcrouter-behaviour.md §5.2);
 //   - incr/decr: "<op> <key> <delta>"; touch: "touch <key> <exptime>";
 //   - version and flush_all: as AppendVersion and AppendFlushAll;
-//   - other commands: "<op>[ <args>]", key unused.
+//   - other commands: "<op>", key unused.
 //
 // Everything ends with "\r\n"; noreply is never written.
-func AppendRequest(dst []byte, r *Request, key []byte) []byte {
+func AppendRequest(dst []byte, r *mc.Request, key []byte) []byte {
 	op := r.Op
 	switch {
 	case op.IsGet():
 		dst = AppendGetStart(dst, op, r.Exptime)
 		dst = AppendKey(dst, key)
 	case op.IsStorage():
-		dst = append(dst, opNames[op]...)
+		dst = append(dst, op.String()...)
 		dst = AppendKey(dst, key)
 		dst = append(dst, ' ')
 		dst = strconv.AppendUint(dst, r.Flags, 10)
@@ -177,46 +180,42 @@ func AppendRequest(dst []byte, r *Request, key []byte) []byte {
 		dst = strconv.AppendInt(dst, r.Exptime, 10)
 		dst = append(dst, ' ')
 		dst = strconv.AppendUint(dst, uint64(len(r.Value)), 10)
-		if op == OpCas {
+		if op == mc.OpCas {
 			dst = append(dst, ' ')
 			dst = strconv.AppendUint(dst, r.Cas, 10)
 		}
 		dst = append(dst, '\r', '\n')
 		dst = append(dst, r.Value...)
-	case op == OpDelete:
+	case op == mc.OpDelete:
 		dst = append(dst, "delete"...)
 		dst = AppendKey(dst, key)
 		if r.HasExptime && r.Exptime != 0 {
 			dst = append(dst, ' ')
 			dst = strconv.AppendInt(dst, r.Exptime, 10)
 		}
-	case op == OpIncr || op == OpDecr:
-		dst = append(dst, opNames[op]...)
+	case op == mc.OpIncr || op == mc.OpDecr:
+		dst = append(dst, op.String()...)
 		dst = AppendKey(dst, key)
 		dst = append(dst, ' ')
 		dst = strconv.AppendUint(dst, r.Delta, 10)
-	case op == OpTouch:
+	case op == mc.OpTouch:
 		dst = append(dst, "touch"...)
 		dst = AppendKey(dst, key)
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, r.Exptime, 10)
-	case op == OpVersion:
+	case op == mc.OpVersion:
 		return AppendVersion(dst)
-	case op == OpFlushAll:
+	case op == mc.OpFlushAll:
 		return AppendFlushAll(dst, r)
 	default:
 		dst = append(dst, op.String()...)
-		if len(r.Args) > 0 {
-			dst = append(dst, ' ')
-			dst = append(dst, r.Args...)
-		}
 	}
 	return append(dst, '\r', '\n')
 }
 
 // AppendFlushAll appends "flush_all[ <delay>]\r\n" to dst, with r.Exptime
 // as the delay when r.HasExptime.
-func AppendFlushAll(dst []byte, r *Request) []byte {
+func AppendFlushAll(dst []byte, r *mc.Request) []byte {
 	dst = append(dst, "flush_all"...)
 	if r.HasExptime {
 		dst = append(dst, ' ')

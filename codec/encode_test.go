@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"mcroute/codec/mc"
 	"reflect"
 	"testing"
 )
@@ -74,36 +75,36 @@ func TestEncodeRequests(t *testing.T) {
 		r    Request
 		want string
 	}{
-		{Request{Op: OpGet}, "get new\r\n"},
-		{Request{Op: OpGets}, "gets new\r\n"},
-		{Request{Op: OpGat, Exptime: -1}, "gat -1 new\r\n"},
-		{Request{Op: OpGats, Exptime: 10}, "gats 10 new\r\n"},
-		{Request{Op: OpSet, Flags: 1, Exptime: 2, Value: []byte("abc"), Noreply: true}, "set new 1 2 3\r\nabc\r\n"},
-		{Request{Op: OpAdd, Value: []byte("")}, "add new 0 0 0\r\n\r\n"},
-		{Request{Op: OpReplace, Value: []byte("x")}, "replace new 0 0 1\r\nx\r\n"},
-		{Request{Op: OpAppend, Value: []byte("x")}, "append new 0 0 1\r\nx\r\n"},
-		{Request{Op: OpPrepend, Value: []byte("x")}, "prepend new 0 0 1\r\nx\r\n"},
-		{Request{Op: OpCas, Flags: 4, Exptime: 5, Cas: 6, Value: []byte("xy"), Noreply: true}, "cas new 4 5 2 6\r\nxy\r\n"},
-		{Request{Op: OpDelete, Noreply: true}, "delete new\r\n"},
-		{Request{Op: OpDelete, HasExptime: true}, "delete new\r\n"},
-		{Request{Op: OpDelete, HasExptime: true, Exptime: 5}, "delete new 5\r\n"},
-		{Request{Op: OpIncr, Delta: 3, Noreply: true}, "incr new 3\r\n"},
-		{Request{Op: OpDecr, Delta: 4}, "decr new 4\r\n"},
-		{Request{Op: OpTouch, Exptime: 9, Noreply: true}, "touch new 9\r\n"},
-		{Request{Op: OpVersion}, "version\r\n"},
-		{Request{Op: OpFlushAll}, "flush_all\r\n"},
-		{Request{Op: OpFlushAll, HasExptime: true, Exptime: 0}, "flush_all 0\r\n"},
-		{Request{Op: OpFlushAll, HasExptime: true, Exptime: 30, Noreply: true}, "flush_all 30\r\n"},
-		{Request{Op: OpStats, Args: []byte("detailed")}, "stats detailed\r\n"},
-		{Request{Op: OpStats}, "stats\r\n"},
+		{Request{Op: mc.OpGet}, "get new\r\n"},
+		{Request{Op: mc.OpGets}, "gets new\r\n"},
+		{Request{Op: mc.OpGat, Exptime: -1}, "gat -1 new\r\n"},
+		{Request{Op: mc.OpGats, Exptime: 10}, "gats 10 new\r\n"},
+		{Request{Op: mc.OpSet, Flags: 1, Exptime: 2, Value: []byte("abc"), Noreply: true}, "set new 1 2 3\r\nabc\r\n"},
+		{Request{Op: mc.OpAdd, Value: []byte("")}, "add new 0 0 0\r\n\r\n"},
+		{Request{Op: mc.OpReplace, Value: []byte("x")}, "replace new 0 0 1\r\nx\r\n"},
+		{Request{Op: mc.OpAppend, Value: []byte("x")}, "append new 0 0 1\r\nx\r\n"},
+		{Request{Op: mc.OpPrepend, Value: []byte("x")}, "prepend new 0 0 1\r\nx\r\n"},
+		{Request{Op: mc.OpCas, Flags: 4, Exptime: 5, Cas: 6, Value: []byte("xy"), Noreply: true}, "cas new 4 5 2 6\r\nxy\r\n"},
+		{Request{Op: mc.OpDelete, Noreply: true}, "delete new\r\n"},
+		{Request{Op: mc.OpDelete, HasExptime: true}, "delete new\r\n"},
+		{Request{Op: mc.OpDelete, HasExptime: true, Exptime: 5}, "delete new 5\r\n"},
+		{Request{Op: mc.OpIncr, Delta: 3, Noreply: true}, "incr new 3\r\n"},
+		{Request{Op: mc.OpDecr, Delta: 4}, "decr new 4\r\n"},
+		{Request{Op: mc.OpTouch, Exptime: 9, Noreply: true}, "touch new 9\r\n"},
+		{Request{Op: mc.OpVersion}, "version\r\n"},
+		{Request{Op: mc.OpFlushAll}, "flush_all\r\n"},
+		{Request{Op: mc.OpFlushAll, HasExptime: true, Exptime: 0}, "flush_all 0\r\n"},
+		{Request{Op: mc.OpFlushAll, HasExptime: true, Exptime: 30, Noreply: true}, "flush_all 30\r\n"},
+		{Request{Op: mc.OpStats}, "stats\r\n"},
 	} {
 		tt.r.Keys = [][]byte{[]byte("old")}
-		if got := AppendRequest(nil, &tt.r, k); string(got) != tt.want {
+		sr := tt.r.Single([]byte("old"))
+		if got := AppendRequest(nil, &sr, k); string(got) != tt.want {
 			t.Errorf("%v: got %q, want %q", tt.r.Op, got, tt.want)
 		}
 	}
 	var b []byte
-	b = AppendGetStart(b, OpGats, 0)
+	b = AppendGetStart(b, mc.OpGats, 0)
 	b = AppendKey(b, []byte("a"))
 	b = AppendKey(b, []byte("b"))
 	b = AppendCRLF(b)
@@ -123,20 +124,21 @@ func TestEncodeRequestsRoundTrip(t *testing.T) {
 			continue
 		}
 		switch tt.want[0].Op {
-		case OpQuit, OpShutdown, OpVerbosity, OpExec, OpFlushRegex:
+		case mc.OpQuit, mc.OpShutdown, mc.OpVerbosity, mc.OpExec, mc.OpFlushRegex, mc.OpStats:
 			continue
 		}
 		var p Parser
 		if _, ok, err := p.Parse([]byte(tt.in)); !ok || err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		enc := AppendRequest(nil, &p.Req, p.Req.Key())
-		if p.Req.Op == OpFlushAll {
-			enc = AppendFlushAll(nil, &p.Req)
+		sr := p.Req.Single(p.Req.Key())
+		enc := AppendRequest(nil, &sr, p.Req.Key())
+		if p.Req.Op == mc.OpFlushAll {
+			enc = AppendFlushAll(nil, &sr)
 		}
 		want := tt.want[0]
 		want.Noreply = false
-		if want.Op == OpDelete && want.Exptime == 0 {
+		if want.Op == mc.OpDelete && want.Exptime == 0 {
 			want.HasExptime = false
 		}
 		if got := parseChunks(t, [][]byte{enc}); !reflect.DeepEqual(got, []req{want}) {

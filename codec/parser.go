@@ -1,5 +1,7 @@
 package codec
 
+import "mcroute/codec/mc"
+
 // Parser states.
 const (
 	stLine   = iota // at or inside a command line
@@ -32,7 +34,7 @@ type Parser struct {
 //     been copied, so buf may be reused.
 //   - err == ErrBadKey: a key was longer than MaxKeyLen. The whole request,
 //     data block included, has been consumed (n covers its end, possibly
-//     after earlier calls returned ok == false); p.Req holds its Op, Keys
+//     after earlier calls returned ok == false); p.Req holds its mc.Op, Keys
 //     and Noreply but no Value. Answer err's Reply and go on with buf[n:].
 //   - err == ErrMalformed: the input is not a request. Answer err's Reply
 //     and close the connection; Parse keeps returning ErrMalformed until
@@ -196,27 +198,27 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 	r := &p.Req
 	switch string(line[:i]) {
 	case "get":
-		return 0, p.parseGet(OpGet, line, i)
+		return 0, p.parseGet(mc.OpGet, line, i)
 	case "gets":
-		return 0, p.parseGet(OpGets, line, i)
+		return 0, p.parseGet(mc.OpGets, line, i)
 	case "gat":
-		return 0, p.parseGet(OpGat, line, i)
+		return 0, p.parseGet(mc.OpGat, line, i)
 	case "gats":
-		return 0, p.parseGet(OpGats, line, i)
+		return 0, p.parseGet(mc.OpGats, line, i)
 	case "set":
-		return p.parseStorage(OpSet, line, i)
+		return p.parseStorage(mc.OpSet, line, i)
 	case "add":
-		return p.parseStorage(OpAdd, line, i)
+		return p.parseStorage(mc.OpAdd, line, i)
 	case "replace":
-		return p.parseStorage(OpReplace, line, i)
+		return p.parseStorage(mc.OpReplace, line, i)
 	case "append":
-		return p.parseStorage(OpAppend, line, i)
+		return p.parseStorage(mc.OpAppend, line, i)
 	case "prepend":
-		return p.parseStorage(OpPrepend, line, i)
+		return p.parseStorage(mc.OpPrepend, line, i)
 	case "cas":
-		return p.parseStorage(OpCas, line, i)
+		return p.parseStorage(mc.OpCas, line, i)
 	case "delete":
-		r.Op = OpDelete
+		r.Op = mc.OpDelete
 		if i, ok = p.key(line, i); !ok {
 			return 0, false
 		}
@@ -231,9 +233,9 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 		r.Noreply, ok = noreplyTail(line, i)
 		return 0, ok
 	case "incr", "decr":
-		r.Op = OpIncr
+		r.Op = mc.OpIncr
 		if line[0] == 'd' {
-			r.Op = OpDecr
+			r.Op = mc.OpDecr
 		}
 		if i, ok = p.key(line, i); !ok {
 			return 0, false
@@ -245,7 +247,7 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 		r.Noreply, ok = noreplyTail(line, e)
 		return 0, ok
 	case "touch":
-		r.Op = OpTouch
+		r.Op = mc.OpTouch
 		if i, ok = p.key(line, i); !ok {
 			return 0, false
 		}
@@ -256,13 +258,13 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 		r.Noreply, ok = noreplyTail(line, e)
 		return 0, ok
 	case "version":
-		r.Op = OpVersion
+		r.Op = mc.OpVersion
 		return 0, onlySpaces(line[i:])
 	case "quit":
-		r.Op = OpQuit
+		r.Op = mc.OpQuit
 		return 0, onlySpaces(line[i:])
 	case "verbosity":
-		r.Op = OpVerbosity
+		r.Op = mc.OpVerbosity
 		s, e := nextField(line, i)
 		if f := line[s:e]; len(f) > 0 && string(f) != "noreply" {
 			if _, ok = parseUint(f); !ok {
@@ -274,7 +276,7 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 		r.Noreply, ok = noreplyTail(line, i)
 		return 0, ok
 	case "flush_all":
-		r.Op = OpFlushAll
+		r.Op = mc.OpFlushAll
 		s, e := nextField(line, i)
 		if f := line[s:e]; len(f) > 0 && string(f) != "noreply" {
 			if r.Exptime, ok = parseExptime(f); !ok {
@@ -287,16 +289,16 @@ func (p *Parser) parseCommand(line []byte) (size int, ok bool) {
 		r.Noreply, ok = noreplyTail(line, i)
 		return 0, ok
 	case "stats":
-		r.Op = OpStats
+		r.Op = mc.OpStats
 		return 0, p.args(line[i:], false)
 	case "flush_regex":
-		r.Op = OpFlushRegex
+		r.Op = mc.OpFlushRegex
 		return 0, p.args(line[i:], true)
 	case "exec":
-		r.Op = OpExec
+		r.Op = mc.OpExec
 		return 0, p.args(line[i:], true)
 	case "shutdown":
-		r.Op = OpShutdown
+		r.Op = mc.OpShutdown
 		s, e := nextField(line, i)
 		if f := line[s:e]; len(f) > 0 {
 			if _, ok = parseUint(f); !ok {
@@ -325,9 +327,9 @@ func (p *Parser) key(line []byte, i int) (int, bool) {
 }
 
 // parseGet parses "<cmd> [<exptime>] <key>+".
-func (p *Parser) parseGet(op Op, line []byte, i int) bool {
+func (p *Parser) parseGet(op mc.Op, line []byte, i int) bool {
 	p.Req.Op = op
-	if op == OpGat || op == OpGats {
+	if op == mc.OpGat || op == mc.OpGats {
 		s, e := nextField(line, i)
 		var ok bool
 		if p.Req.Exptime, ok = parseExptime(line[s:e]); !ok {
@@ -353,7 +355,7 @@ func (p *Parser) parseGet(op Op, line []byte, i int) bool {
 }
 
 // parseStorage parses "<cmd> <key> <flags> <exptime> <bytes> [<cas>] [noreply]".
-func (p *Parser) parseStorage(op Op, line []byte, i int) (int, bool) {
+func (p *Parser) parseStorage(op mc.Op, line []byte, i int) (int, bool) {
 	r := &p.Req
 	r.Op = op
 	var ok bool
@@ -373,7 +375,7 @@ func (p *Parser) parseStorage(op Op, line []byte, i int) (int, bool) {
 	if !ok || size > MaxValueLen {
 		return 0, false
 	}
-	if op == OpCas {
+	if op == mc.OpCas {
 		s, e = nextField(line, e)
 		if r.Cas, ok = parseUint(line[s:e]); !ok {
 			return 0, false

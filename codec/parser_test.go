@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"encoding/binary"
+	"mcroute/codec/mc"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 // req is a request as a test sees it: copied out of the parser, with the
 // error that ended it, if any.
 type req struct {
-	Op         Op
+	Op         mc.Op
 	Keys       []string
 	Flags      uint64
 	Exptime    int64
@@ -98,89 +99,89 @@ var requestTests = []struct {
 	in   string
 	want []req
 }{
-	{"get", "get foo\r\n", []req{{Op: OpGet, Keys: keys("foo")}}},
-	{"get LF", "get foo\n", []req{{Op: OpGet, Keys: keys("foo")}}},
-	{"get multi", "get a bb ccc\r\n", []req{{Op: OpGet, Keys: keys("a", "bb", "ccc")}}},
-	{"get spaces", "get   a    b   \r\n", []req{{Op: OpGet, Keys: keys("a", "b")}}},
-	{"get max key", "get " + k250 + "\r\n", []req{{Op: OpGet, Keys: keys(k250)}}},
-	{"get high bytes", "get \xc3\xa9t\xe9\r\n", []req{{Op: OpGet, Keys: keys("\xc3\xa9t\xe9")}}},
-	{"get prefix key", "get /a/b/c:k|#|x\r\n", []req{{Op: OpGet, Keys: keys("/a/b/c:k|#|x")}}},
-	{"gets", "gets a b\r\n", []req{{Op: OpGets, Keys: keys("a", "b")}}},
-	{"gat", "gat 100 a b\r\n", []req{{Op: OpGat, Exptime: 100, Keys: keys("a", "b")}}},
-	{"gat negative", "gat -1 a\r\n", []req{{Op: OpGat, Exptime: -1, Keys: keys("a")}}},
-	{"gats", "gats 0 a\n", []req{{Op: OpGats, Keys: keys("a")}}},
-	{"set", "set k 5 10 3\r\nabc\r\n", []req{{Op: OpSet, Keys: keys("k"), Flags: 5, Exptime: 10, Value: "abc"}}},
-	{"set LF", "set k 0 0 3\nabc\n", []req{{Op: OpSet, Keys: keys("k"), Value: "abc"}}},
-	{"set mixed terminators", "set k 0 0 3\nabc\r\n", []req{{Op: OpSet, Keys: keys("k"), Value: "abc"}}},
-	{"set empty", "set k 0 0 0\r\n\r\n", []req{{Op: OpSet, Keys: keys("k")}}},
-	{"set data with CRLF", "set k 0 0 4\r\n\r\n\r\n\r\n", []req{{Op: OpSet, Keys: keys("k"), Value: "\r\n\r\n"}}},
-	{"set noreply", "set k 1 2 1 noreply\r\nx\r\n", []req{{Op: OpSet, Keys: keys("k"), Flags: 1, Exptime: 2, Value: "x", Noreply: true}}},
-	{"set trailing spaces", "set k 1 2 1   \r\nx\r\n", []req{{Op: OpSet, Keys: keys("k"), Flags: 1, Exptime: 2, Value: "x"}}},
-	{"set flags uint64", "set k 18446744073709551615 -5 1\r\nx\r\n", []req{{Op: OpSet, Keys: keys("k"), Flags: 1<<64 - 1, Exptime: -5, Value: "x"}}},
-	{"add", "add k 0 0 1\r\nx\r\n", []req{{Op: OpAdd, Keys: keys("k"), Value: "x"}}},
-	{"add noreply", "add k 0 0 1 noreply\r\nx\r\n", []req{{Op: OpAdd, Keys: keys("k"), Value: "x", Noreply: true}}},
-	{"replace", "replace k 0 0 1\r\nx\r\n", []req{{Op: OpReplace, Keys: keys("k"), Value: "x"}}},
-	{"replace noreply", "replace k 0 0 1 noreply\r\nx\r\n", []req{{Op: OpReplace, Keys: keys("k"), Value: "x", Noreply: true}}},
-	{"append", "append k 0 0 1\r\nx\r\n", []req{{Op: OpAppend, Keys: keys("k"), Value: "x"}}},
-	{"append noreply", "append k 0 0 1 noreply\r\nx\r\n", []req{{Op: OpAppend, Keys: keys("k"), Value: "x", Noreply: true}}},
-	{"prepend", "prepend k 0 0 1\r\nx\r\n", []req{{Op: OpPrepend, Keys: keys("k"), Value: "x"}}},
-	{"prepend noreply", "prepend k 0 0 1 noreply\r\nx\r\n", []req{{Op: OpPrepend, Keys: keys("k"), Value: "x", Noreply: true}}},
-	{"cas", "cas k 3 4 2 99\r\nab\r\n", []req{{Op: OpCas, Keys: keys("k"), Flags: 3, Exptime: 4, Cas: 99, Value: "ab"}}},
-	{"cas noreply", "cas k 3 4 2 99 noreply\r\nab\r\n", []req{{Op: OpCas, Keys: keys("k"), Flags: 3, Exptime: 4, Cas: 99, Value: "ab", Noreply: true}}},
-	{"delete", "delete k\r\n", []req{{Op: OpDelete, Keys: keys("k")}}},
-	{"delete exptime", "delete k 5\r\n", []req{{Op: OpDelete, Keys: keys("k"), Exptime: 5, HasExptime: true}}},
-	{"delete zero", "delete k 0\r\n", []req{{Op: OpDelete, Keys: keys("k"), HasExptime: true}}},
-	{"delete noreply", "delete k noreply\r\n", []req{{Op: OpDelete, Keys: keys("k"), Noreply: true}}},
-	{"delete exptime noreply", "delete k 0 noreply\r\n", []req{{Op: OpDelete, Keys: keys("k"), HasExptime: true, Noreply: true}}},
-	{"incr", "incr k 7\r\n", []req{{Op: OpIncr, Keys: keys("k"), Delta: 7}}},
-	{"incr noreply", "incr k 7 noreply\r\n", []req{{Op: OpIncr, Keys: keys("k"), Delta: 7, Noreply: true}}},
-	{"decr", "decr k 18446744073709551615\r\n", []req{{Op: OpDecr, Keys: keys("k"), Delta: 1<<64 - 1}}},
-	{"decr noreply", "decr k 1 noreply\r\n", []req{{Op: OpDecr, Keys: keys("k"), Delta: 1, Noreply: true}}},
-	{"touch", "touch k 10\r\n", []req{{Op: OpTouch, Keys: keys("k"), Exptime: 10}}},
-	{"touch noreply", "touch k -1 noreply\r\n", []req{{Op: OpTouch, Keys: keys("k"), Exptime: -1, Noreply: true}}},
-	{"version", "version\r\n", []req{{Op: OpVersion}}},
-	{"version trailing", "version  \r\n", []req{{Op: OpVersion}}},
-	{"verbosity", "verbosity\r\n", []req{{Op: OpVerbosity}}},
-	{"verbosity n", "verbosity 1\r\n", []req{{Op: OpVerbosity, Args: "1"}}},
-	{"verbosity noreply", "verbosity 1 noreply\r\n", []req{{Op: OpVerbosity, Args: "1", Noreply: true}}},
-	{"verbosity bare noreply", "verbosity noreply\r\n", []req{{Op: OpVerbosity, Noreply: true}}},
-	{"stats", "stats\r\n", []req{{Op: OpStats}}},
-	{"stats args", "stats  detailed  \r\n", []req{{Op: OpStats, Args: "detailed"}}},
-	{"stats two args", "stats a b\r\n", []req{{Op: OpStats, Args: "a b"}}},
-	{"flush_all", "flush_all\r\n", []req{{Op: OpFlushAll}}},
-	{"flush_all delay", "flush_all 10\r\n", []req{{Op: OpFlushAll, Exptime: 10, HasExptime: true, Args: "10"}}},
-	{"flush_all noreply", "flush_all noreply\r\n", []req{{Op: OpFlushAll, Noreply: true}}},
-	{"flush_all delay noreply", "flush_all 0 noreply\r\n", []req{{Op: OpFlushAll, HasExptime: true, Args: "0", Noreply: true}}},
-	{"flush_regex", "flush_regex ^a.*\r\n", []req{{Op: OpFlushRegex, Args: "^a.*"}}},
-	{"quit", "quit\r\n", []req{{Op: OpQuit}}},
-	{"shutdown", "shutdown\r\n", []req{{Op: OpShutdown}}},
-	{"shutdown n", "shutdown 5\r\n", []req{{Op: OpShutdown, Args: "5"}}},
-	{"exec", "exec some admin text\r\n", []req{{Op: OpExec, Args: "some admin text"}}},
+	{"get", "get foo\r\n", []req{{Op: mc.OpGet, Keys: keys("foo")}}},
+	{"get LF", "get foo\n", []req{{Op: mc.OpGet, Keys: keys("foo")}}},
+	{"get multi", "get a bb ccc\r\n", []req{{Op: mc.OpGet, Keys: keys("a", "bb", "ccc")}}},
+	{"get spaces", "get   a    b   \r\n", []req{{Op: mc.OpGet, Keys: keys("a", "b")}}},
+	{"get max key", "get " + k250 + "\r\n", []req{{Op: mc.OpGet, Keys: keys(k250)}}},
+	{"get high bytes", "get \xc3\xa9t\xe9\r\n", []req{{Op: mc.OpGet, Keys: keys("\xc3\xa9t\xe9")}}},
+	{"get prefix key", "get /a/b/c:k|#|x\r\n", []req{{Op: mc.OpGet, Keys: keys("/a/b/c:k|#|x")}}},
+	{"gets", "gets a b\r\n", []req{{Op: mc.OpGets, Keys: keys("a", "b")}}},
+	{"gat", "gat 100 a b\r\n", []req{{Op: mc.OpGat, Exptime: 100, Keys: keys("a", "b")}}},
+	{"gat negative", "gat -1 a\r\n", []req{{Op: mc.OpGat, Exptime: -1, Keys: keys("a")}}},
+	{"gats", "gats 0 a\n", []req{{Op: mc.OpGats, Keys: keys("a")}}},
+	{"set", "set k 5 10 3\r\nabc\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Flags: 5, Exptime: 10, Value: "abc"}}},
+	{"set LF", "set k 0 0 3\nabc\n", []req{{Op: mc.OpSet, Keys: keys("k"), Value: "abc"}}},
+	{"set mixed terminators", "set k 0 0 3\nabc\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Value: "abc"}}},
+	{"set empty", "set k 0 0 0\r\n\r\n", []req{{Op: mc.OpSet, Keys: keys("k")}}},
+	{"set data with CRLF", "set k 0 0 4\r\n\r\n\r\n\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Value: "\r\n\r\n"}}},
+	{"set noreply", "set k 1 2 1 noreply\r\nx\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Flags: 1, Exptime: 2, Value: "x", Noreply: true}}},
+	{"set trailing spaces", "set k 1 2 1   \r\nx\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Flags: 1, Exptime: 2, Value: "x"}}},
+	{"set flags uint64", "set k 18446744073709551615 -5 1\r\nx\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Flags: 1<<64 - 1, Exptime: -5, Value: "x"}}},
+	{"add", "add k 0 0 1\r\nx\r\n", []req{{Op: mc.OpAdd, Keys: keys("k"), Value: "x"}}},
+	{"add noreply", "add k 0 0 1 noreply\r\nx\r\n", []req{{Op: mc.OpAdd, Keys: keys("k"), Value: "x", Noreply: true}}},
+	{"replace", "replace k 0 0 1\r\nx\r\n", []req{{Op: mc.OpReplace, Keys: keys("k"), Value: "x"}}},
+	{"replace noreply", "replace k 0 0 1 noreply\r\nx\r\n", []req{{Op: mc.OpReplace, Keys: keys("k"), Value: "x", Noreply: true}}},
+	{"append", "append k 0 0 1\r\nx\r\n", []req{{Op: mc.OpAppend, Keys: keys("k"), Value: "x"}}},
+	{"append noreply", "append k 0 0 1 noreply\r\nx\r\n", []req{{Op: mc.OpAppend, Keys: keys("k"), Value: "x", Noreply: true}}},
+	{"prepend", "prepend k 0 0 1\r\nx\r\n", []req{{Op: mc.OpPrepend, Keys: keys("k"), Value: "x"}}},
+	{"prepend noreply", "prepend k 0 0 1 noreply\r\nx\r\n", []req{{Op: mc.OpPrepend, Keys: keys("k"), Value: "x", Noreply: true}}},
+	{"cas", "cas k 3 4 2 99\r\nab\r\n", []req{{Op: mc.OpCas, Keys: keys("k"), Flags: 3, Exptime: 4, Cas: 99, Value: "ab"}}},
+	{"cas noreply", "cas k 3 4 2 99 noreply\r\nab\r\n", []req{{Op: mc.OpCas, Keys: keys("k"), Flags: 3, Exptime: 4, Cas: 99, Value: "ab", Noreply: true}}},
+	{"delete", "delete k\r\n", []req{{Op: mc.OpDelete, Keys: keys("k")}}},
+	{"delete exptime", "delete k 5\r\n", []req{{Op: mc.OpDelete, Keys: keys("k"), Exptime: 5, HasExptime: true}}},
+	{"delete zero", "delete k 0\r\n", []req{{Op: mc.OpDelete, Keys: keys("k"), HasExptime: true}}},
+	{"delete noreply", "delete k noreply\r\n", []req{{Op: mc.OpDelete, Keys: keys("k"), Noreply: true}}},
+	{"delete exptime noreply", "delete k 0 noreply\r\n", []req{{Op: mc.OpDelete, Keys: keys("k"), HasExptime: true, Noreply: true}}},
+	{"incr", "incr k 7\r\n", []req{{Op: mc.OpIncr, Keys: keys("k"), Delta: 7}}},
+	{"incr noreply", "incr k 7 noreply\r\n", []req{{Op: mc.OpIncr, Keys: keys("k"), Delta: 7, Noreply: true}}},
+	{"decr", "decr k 18446744073709551615\r\n", []req{{Op: mc.OpDecr, Keys: keys("k"), Delta: 1<<64 - 1}}},
+	{"decr noreply", "decr k 1 noreply\r\n", []req{{Op: mc.OpDecr, Keys: keys("k"), Delta: 1, Noreply: true}}},
+	{"touch", "touch k 10\r\n", []req{{Op: mc.OpTouch, Keys: keys("k"), Exptime: 10}}},
+	{"touch noreply", "touch k -1 noreply\r\n", []req{{Op: mc.OpTouch, Keys: keys("k"), Exptime: -1, Noreply: true}}},
+	{"version", "version\r\n", []req{{Op: mc.OpVersion}}},
+	{"version trailing", "version  \r\n", []req{{Op: mc.OpVersion}}},
+	{"verbosity", "verbosity\r\n", []req{{Op: mc.OpVerbosity}}},
+	{"verbosity n", "verbosity 1\r\n", []req{{Op: mc.OpVerbosity, Args: "1"}}},
+	{"verbosity noreply", "verbosity 1 noreply\r\n", []req{{Op: mc.OpVerbosity, Args: "1", Noreply: true}}},
+	{"verbosity bare noreply", "verbosity noreply\r\n", []req{{Op: mc.OpVerbosity, Noreply: true}}},
+	{"stats", "stats\r\n", []req{{Op: mc.OpStats}}},
+	{"stats args", "stats  detailed  \r\n", []req{{Op: mc.OpStats, Args: "detailed"}}},
+	{"stats two args", "stats a b\r\n", []req{{Op: mc.OpStats, Args: "a b"}}},
+	{"flush_all", "flush_all\r\n", []req{{Op: mc.OpFlushAll}}},
+	{"flush_all delay", "flush_all 10\r\n", []req{{Op: mc.OpFlushAll, Exptime: 10, HasExptime: true, Args: "10"}}},
+	{"flush_all noreply", "flush_all noreply\r\n", []req{{Op: mc.OpFlushAll, Noreply: true}}},
+	{"flush_all delay noreply", "flush_all 0 noreply\r\n", []req{{Op: mc.OpFlushAll, HasExptime: true, Args: "0", Noreply: true}}},
+	{"flush_regex", "flush_regex ^a.*\r\n", []req{{Op: mc.OpFlushRegex, Args: "^a.*"}}},
+	{"quit", "quit\r\n", []req{{Op: mc.OpQuit}}},
+	{"shutdown", "shutdown\r\n", []req{{Op: mc.OpShutdown}}},
+	{"shutdown n", "shutdown 5\r\n", []req{{Op: mc.OpShutdown, Args: "5"}}},
+	{"exec", "exec some admin text\r\n", []req{{Op: mc.OpExec, Args: "some admin text"}}},
 
 	// Pipelines.
 	{"pipeline", "get a\r\nset b 0 0 1\r\nx\r\ndelete c\nget d e\r\n", []req{
-		{Op: OpGet, Keys: keys("a")},
-		{Op: OpSet, Keys: keys("b"), Value: "x"},
-		{Op: OpDelete, Keys: keys("c")},
-		{Op: OpGet, Keys: keys("d", "e")},
+		{Op: mc.OpGet, Keys: keys("a")},
+		{Op: mc.OpSet, Keys: keys("b"), Value: "x"},
+		{Op: mc.OpDelete, Keys: keys("c")},
+		{Op: mc.OpGet, Keys: keys("d", "e")},
 	}},
-	{"pipeline then malformed", "get a\r\nGET b\r\nget c\r\n", []req{{Op: OpGet, Keys: keys("a")}, {Err: ErrMalformed}}},
+	{"pipeline then malformed", "get a\r\nGET b\r\nget c\r\n", []req{{Op: mc.OpGet, Keys: keys("a")}, {Err: ErrMalformed}}},
 
 	// Bad keys: the request is consumed and the connection goes on.
 	{"get bad key", "get " + k251 + "\r\nget a\r\n", []req{
-		{Op: OpGet, Keys: keys(k251), Err: ErrBadKey},
-		{Op: OpGet, Keys: keys("a")},
+		{Op: mc.OpGet, Keys: keys(k251), Err: ErrBadKey},
+		{Op: mc.OpGet, Keys: keys("a")},
 	}},
-	{"multiget one bad key", "get a " + k251 + " b\r\n", []req{{Op: OpGet, Keys: keys("a", k251, "b"), Err: ErrBadKey}}},
+	{"multiget one bad key", "get a " + k251 + " b\r\n", []req{{Op: mc.OpGet, Keys: keys("a", k251, "b"), Err: ErrBadKey}}},
 	{"set bad key", "set " + k251 + " 0 0 5\r\nhello\r\nget a\r\n", []req{
-		{Op: OpSet, Keys: keys(k251), Err: ErrBadKey},
-		{Op: OpGet, Keys: keys("a")},
+		{Op: mc.OpSet, Keys: keys(k251), Err: ErrBadKey},
+		{Op: mc.OpGet, Keys: keys("a")},
 	}},
-	{"set bad key noreply", "set " + k251 + " 0 0 5 noreply\r\nhello\r\n", []req{{Op: OpSet, Keys: keys(k251), Noreply: true, Err: ErrBadKey}}},
+	{"set bad key noreply", "set " + k251 + " 0 0 5 noreply\r\nhello\r\n", []req{{Op: mc.OpSet, Keys: keys(k251), Noreply: true, Err: ErrBadKey}}},
 	{"set bad key bad terminator", "set " + k251 + " 0 0 5\r\nhelloXX", malformed},
-	{"delete bad key", "delete " + k251 + "\r\n", []req{{Op: OpDelete, Keys: keys(k251), Err: ErrBadKey}}},
-	{"incr bad key", "incr " + k251 + " 1\r\n", []req{{Op: OpIncr, Keys: keys(k251), Delta: 1, Err: ErrBadKey}}},
-	{"touch bad key", "touch " + k251 + " 1\r\n", []req{{Op: OpTouch, Keys: keys(k251), Exptime: 1, Err: ErrBadKey}}},
+	{"delete bad key", "delete " + k251 + "\r\n", []req{{Op: mc.OpDelete, Keys: keys(k251), Err: ErrBadKey}}},
+	{"incr bad key", "incr " + k251 + " 1\r\n", []req{{Op: mc.OpIncr, Keys: keys(k251), Delta: 1, Err: ErrBadKey}}},
+	{"touch bad key", "touch " + k251 + " 1\r\n", []req{{Op: mc.OpTouch, Keys: keys(k251), Exptime: 1, Err: ErrBadKey}}},
 	{"bad key and bad syntax", "set " + k251 + " x 0 5\r\nhello\r\n", malformed},
 
 	// Malformed.
@@ -216,7 +217,7 @@ var requestTests = []struct {
 	{"set extra field", "set k 0 0 1 noreply x\r\nx\r\n", malformed},
 	{"set bad noreply", "set k 0 0 1 norepl\r\nx\r\n", malformed},
 	{"set short data", "set k 0 0 5\r\nab\r\nget a\r\n", malformed},
-	{"set data ends in CR", "set k 0 0 3\r\nab\r\n", []req{{Op: OpSet, Keys: keys("k"), Value: "ab\r"}}},
+	{"set data ends in CR", "set k 0 0 3\r\nab\r\n", []req{{Op: mc.OpSet, Keys: keys("k"), Value: "ab\r"}}},
 	{"set long data", "set k 0 0 1\r\nab\r\n", malformed},
 	{"set CR then junk", "set k 0 0 1\r\na\rb", malformed},
 	{"cas missing cas", "cas k 0 0 1\r\nx\r\n", malformed},
@@ -347,7 +348,7 @@ func TestParserBadKeyDataLater(t *testing.T) {
 	if err != ErrBadKey || ok || n != 1002 {
 		t.Fatalf("end: n=%d ok=%v err=%v, want n=1002 ErrBadKey", n, ok, err)
 	}
-	if string(p.Req.Key()) != k251 || p.Req.Op != OpSet || p.Req.Value != nil {
+	if string(p.Req.Key()) != k251 || p.Req.Op != mc.OpSet || p.Req.Value != nil {
 		t.Fatalf("Req = %+v", p.Req)
 	}
 	if cap(p.blk.val) != 0 {
@@ -436,16 +437,16 @@ func TestParserBroken(t *testing.T) {
 }
 
 func TestOp(t *testing.T) {
-	for op := range Op(numOps) {
+	for op := range mc.Op(mc.NumOps) {
 		if op.String() == "unknown" || op.String() == "" {
 			t.Errorf("op %d has no name", op)
 		}
 	}
-	if Op(200).String() != "unknown" {
+	if mc.Op(200).String() != "unknown" {
 		t.Error("unknown op name")
 	}
-	if !OpGats.IsGet() || OpSet.IsGet() || !OpCas.IsStorage() || OpDelete.IsStorage() ||
-		!OpAppend.IsUpdate() || !OpGets.HasCas() || OpGet.HasCas() {
+	if !mc.OpGats.IsGet() || mc.OpSet.IsGet() || !mc.OpCas.IsStorage() || mc.OpDelete.IsStorage() ||
+		!mc.OpAppend.IsUpdate() || !mc.OpGets.HasCas() || mc.OpGet.HasCas() {
 		t.Error("op predicates")
 	}
 	var r Request

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router"
 )
 
@@ -16,7 +17,7 @@ var debugPrefix = []byte(router.DebugPrefix)
 
 // isDebugGet reports whether r is a service-info command.
 func isDebugGet(r *codec.Request) bool {
-	return r.Op == codec.OpGet && len(r.Keys) == 1 && bytes.HasPrefix(r.Keys[0], debugPrefix)
+	return r.Op == mc.OpGet && len(r.Keys) == 1 && bytes.HasPrefix(r.Keys[0], debugPrefix)
 }
 
 // debugGet answers a service-info command: always a hit,
@@ -27,7 +28,7 @@ func (s *session) debugGet(r *codec.Request) {
 	text := router.Debug(cfg, &s.ls.e.debug, string(key[len(debugPrefix):]))
 	sl := s.localSlot(r.Op, false)
 	sl.out = codec.AppendValue(sl.out[:0], key, 0, []byte(text), 0, false)
-	sl.out = append(sl.out, end...)
+	sl.out = append(sl.out, codec.End...)
 }
 
 // newDebugInfo is what the debug commands know about this engine.

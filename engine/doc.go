@@ -12,7 +12,7 @@
 //	slot        one client request: its reply (or, for a multi-key get, its
 //	            keys' replies) and whether it is complete.
 //	keyReq      one key of a slot on its way through the router: an
-//	            upstream.Request plus the Callback that fills the slot.
+//	            mc.Request plus the Callback that fills the slot.
 //
 //	OnTraffic(client) → Parser.Parse → slot + keyReqs → router Root.Route
 //	                  → upstream Conn.Send; at the end: flush dirty

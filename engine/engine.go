@@ -15,7 +15,7 @@ import (
 )
 
 // Version is mcroute's version, reported by `version` and `stats`.
-const Version = "0.1.0"
+const Version = "1.0.0"
 
 // Options configure the Engine. Zero values take the documented defaults.
 type Options struct {

@@ -7,47 +7,45 @@ import (
 	"time"
 
 	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router"
 	"mcroute/upstream"
 )
 
 var (
-	replyOK              = []byte("OK\r\n")
-	replyVersion         = []byte("VERSION " + Version + " mcroute\r\n")
-	replyDisabled        = []byte("SERVER_ERROR Command disabled\r\n")
-	replyNotSupported    = []byte("SERVER_ERROR Command not supported\r\n")
-	replyExec            = []byte("SERVER_ERROR Couldn't route request of type exec because the operation is not supported by RouteHandles library!\r\n")
-	replyBadStatsCommand = []byte("CLIENT_ERROR bad stats command\r\n")
+	// replyVersion is "VERSION <version> mcroute": libmemcached-based
+	// clients need a major version of at least 1.
+	replyVersion = codec.AppendReplyLine(nil, codec.ReplyVersion, []byte(Version+" mcroute"))
 )
 
 // local answers requests that mcroute handles itself.
 func (s *session) local(r *codec.Request) {
 	switch r.Op {
-	case codec.OpVersion:
+	case mc.OpVersion:
 		s.localReply(r.Op, false, replyVersion)
-	case codec.OpVerbosity:
+	case mc.OpVerbosity:
 		// mcroute has no verbosity to change; answer like memcached.
-		s.localReply(r.Op, r.Noreply, replyOK)
-	case codec.OpStats:
+		s.localReply(r.Op, r.Noreply, codec.OK)
+	case mc.OpStats:
 		sl := s.localSlot(r.Op, false)
 		sl.out = s.ls.e.appendStats(sl.out[:0], r.Args)
-	case codec.OpFlushAll:
+	case mc.OpFlushAll:
 		if !s.ls.e.opts.EnableFlush {
-			s.localReply(r.Op, r.Noreply, replyDisabled)
+			s.localReply(r.Op, r.Noreply, codec.CommandDisabled)
 			return
 		}
 		s.flushAll(r)
-	case codec.OpFlushRegex:
-		s.localReply(r.Op, false, replyNotSupported)
-	case codec.OpExec:
-		s.localReply(r.Op, false, replyExec)
-	case codec.OpQuit:
+	case mc.OpFlushRegex:
+		s.localReply(r.Op, false, codec.CommandNotSupported)
+	case mc.OpExec:
+		s.localReply(r.Op, false, codec.ExecNotSupported)
+	case mc.OpQuit:
 		sl := s.localSlot(r.Op, false)
 		sl.quit = true
 		s.closing = true
-	case codec.OpShutdown:
+	case mc.OpShutdown:
 		if !s.ls.e.opts.EnableShutdown {
-			s.localReply(r.Op, false, replyDisabled)
+			s.localReply(r.Op, false, codec.CommandDisabled)
 			return
 		}
 		sl := s.localSlot(r.Op, false)
@@ -57,12 +55,12 @@ func (s *session) local(r *codec.Request) {
 			go f()
 		}
 	default:
-		s.localReply(codec.OpNone, false, []byte(codec.ErrMalformed.Reply))
+		s.localReply(mc.OpNone, false, []byte(codec.ErrMalformed.Reply))
 	}
 }
 
 // localReply queues a reply mcroute answers itself (text is copied).
-func (s *session) localReply(op codec.Op, noreply bool, text []byte) {
+func (s *session) localReply(op mc.Op, noreply bool, text []byte) {
 	sl := s.localSlot(op, noreply)
 	sl.out = append(sl.out[:0], text...)
 }
@@ -75,7 +73,7 @@ func (s *session) flushAll(r *codec.Request) {
 	sl := s.push(r.Op, r.Noreply)
 	if len(conns) == 0 {
 		sl.useOut = true
-		sl.out = append(sl.out[:0], replyOK...)
+		sl.out = append(sl.out[:0], codec.OK...)
 		s.complete(sl)
 		return
 	}
@@ -96,20 +94,20 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	switch group {
 	case "", "all", "detailed", "ods", "count":
 	case "version":
-		return append(append(dst, "STAT mcrouter-version "+Version+" mcroute\r\n"...), end...)
+		return append(append(dst, "STAT mcrouter-version "+Version+" mcroute\r\n"...), codec.End...)
 	case "cmd-error", "external", "suspect_servers":
-		return append(dst, end...)
+		return append(dst, codec.End...)
 	case "servers":
 		return e.appendServerStats(dst)
 	default:
-		return append(dst, replyBadStatsCommand...)
+		return append(dst, codec.BadStatsCommand...)
 	}
 	stat := func(name string, v string) {
 		dst = append(dst, "STAT "...)
 		dst = append(dst, name...)
 		dst = append(dst, ' ')
 		dst = append(dst, v...)
-		dst = append(dst, crlf...)
+		dst = append(dst, codec.CRLF...)
 	}
 	num := func(name string, v int64) { stat(name, strconv.FormatInt(v, 10)) }
 	now := time.Now()
@@ -134,7 +132,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("config_reloads", int64(e.router.Reloads.Load()))
 	num("num_proxies", int64(max(e.opts.NumLoops, len(loops))))
 	var open, total, perr, badKeys, paused, closedBig int64
-	var cmds [codec.NumOps]uint64
+	var cmds [mc.NumOps]uint64
 	for _, ls := range loops {
 		open += ls.stats.connsOpen.Load()
 		total += int64(ls.stats.connsTotal.Load())
@@ -153,7 +151,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("client_paused_for_backpressure", paused)
 	num("client_closed_buffer_cap", closedBig)
 	num("dev_null_requests", int64(router.DevNullRequests()))
-	for op := codec.OpGet; int(op) < codec.NumOps; op++ {
+	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()
 		if name == "flush_all" {
 			name = "flushall"
@@ -163,7 +161,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 		}
 		num("cmd_"+name+"_count", int64(cmds[op]))
 	}
-	return append(dst, end...)
+	return append(dst, codec.End...)
 }
 
 // appendServerStats lists the destinations of the config in force, in
@@ -174,9 +172,9 @@ func (e *Engine) appendServerStats(dst []byte) []byte {
 		dst = append(dst, srv.Key...)
 		dst = append(dst, ' ')
 		dst = srv.Stats.AppendLine(dst)
-		dst = append(dst, crlf...)
+		dst = append(dst, codec.CRLF...)
 	}
-	return append(dst, end...)
+	return append(dst, codec.End...)
 }
 
 // serverStates sums the connection states of every server of the config

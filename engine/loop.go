@@ -6,7 +6,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router"
 	"mcroute/upstream"
 )
@@ -37,7 +37,7 @@ type loopState struct {
 
 // loopStats are counters read by `stats` from any goroutine.
 type loopStats struct {
-	cmd         [codec.NumOps]atomic.Uint64
+	cmd         [mc.NumOps]atomic.Uint64
 	connsOpen   atomic.Int64
 	connsTotal  atomic.Uint64
 	parseErrors atomic.Uint64
@@ -147,7 +147,7 @@ func (ls *loopState) releaseSlot(sl *slot) {
 	for i, k := range sl.keys {
 		k.slot = nil
 		k.hit = false
-		k.Request = upstream.Request{}
+		k.Request = mc.Request{}
 		// Pooled structs keep their buffers, but not a rare huge value:
 		// the free lists would pin it for the life of the process.
 		if cap(k.val) > retainCap {

@@ -4,6 +4,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/upstream"
 )
 
@@ -27,7 +28,7 @@ type session struct {
 type slot struct {
 	ls      *loopState
 	s       *session
-	op      codec.Op
+	op      mc.Op
 	noreply bool
 	quit    bool // close the connection once this slot is written
 	pending int  // keys not answered yet
@@ -36,34 +37,29 @@ type slot struct {
 	// of a get that failed, or the reply chosen by a fan-out (flush_all).
 	out    []byte
 	useOut bool
-	worst  upstream.Result
+	worst  mc.Result
 }
 
 func (sl *slot) reset() {
 	sl.s = nil
-	sl.op = codec.OpNone
+	sl.op = mc.OpNone
 	sl.noreply, sl.quit, sl.useOut = false, false, false
 	sl.pending = 0
 	sl.keys = sl.keys[:0]
 	sl.out = sl.out[:0]
-	sl.worst = upstream.ResUnknown
+	sl.worst = mc.ResUnknown
 }
 
 // keyReq is one key of a slot on its way through the router. It owns
 // copies of the key and value, so it outlives the parser's buffers.
 type keyReq struct {
-	upstream.Request
+	mc.Request
 	slot *slot
 	key  []byte // owned copy of the client's key
 	val  []byte // owned copy of the value
 	out  []byte // this key's encoded reply (VALUE block for a hit)
 	hit  bool
 }
-
-var (
-	crlf = []byte("\r\n")
-	end  = []byte("END\r\n")
-)
 
 func (ls *loopState) newSession(c gnet.Conn) *session {
 	s := &session{ls: ls, c: c}
@@ -124,7 +120,7 @@ func (s *session) process() {
 			}
 			if pe.Close {
 				s.ls.stats.parseErrors.Add(1)
-				sl := s.localSlot(codec.OpNone, false)
+				sl := s.localSlot(mc.OpNone, false)
 				sl.out = append(sl.out, pe.Reply...)
 				sl.quit = true
 				s.closing = true
@@ -132,7 +128,7 @@ func (s *session) process() {
 				break
 			}
 			s.ls.stats.badKeys.Add(1)
-			sl := s.localSlot(codec.OpNone, false)
+			sl := s.localSlot(mc.OpNone, false)
 			sl.out = append(sl.out, pe.Reply...)
 			continue
 		}
@@ -160,7 +156,7 @@ func (s *session) pause() {
 }
 
 // push appends a new slot to the FIFO.
-func (s *session) push(op codec.Op, noreply bool) *slot {
+func (s *session) push(op mc.Op, noreply bool) *slot {
 	sl := s.ls.getSlot()
 	sl.s, sl.op, sl.noreply = s, op, noreply
 	if s.qhead > 0 && s.qhead == len(s.q) {
@@ -172,7 +168,7 @@ func (s *session) push(op codec.Op, noreply bool) *slot {
 }
 
 // localSlot pushes a slot answered by mcroute itself; the caller fills out.
-func (s *session) localSlot(op codec.Op, noreply bool) *slot {
+func (s *session) localSlot(op mc.Op, noreply bool) *slot {
 	sl := s.push(op, noreply)
 	sl.useOut = true
 	s.complete(sl)
@@ -194,7 +190,7 @@ func (s *session) addKey(sl *slot, r *codec.Request, key []byte) *keyReq {
 	k := s.ls.getKey()
 	k.slot = sl
 	k.key = append(k.key[:0], key...)
-	k.Request = upstream.Request{
+	k.Request = mc.Request{
 		Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, HasExptime: r.HasExptime,
 		Cas: r.Cas, Delta: r.Delta, Key: k.key,
 	}
@@ -210,8 +206,8 @@ func (s *session) addKey(sl *slot, r *codec.Request, key []byte) *keyReq {
 func (s *session) dispatch(r *codec.Request) {
 	s.ls.stats.cmd[r.Op].Add(1)
 	switch {
-	case r.Op.IsGet(), r.Op.IsStorage(), r.Op == codec.OpDelete, r.Op == codec.OpIncr,
-		r.Op == codec.OpDecr, r.Op == codec.OpTouch:
+	case r.Op.IsGet(), r.Op.IsStorage(), r.Op == mc.OpDelete, r.Op == mc.OpIncr,
+		r.Op == mc.OpDecr, r.Op == mc.OpTouch:
 		s.route(r)
 	default:
 		s.local(r)
@@ -238,16 +234,16 @@ func (s *session) route(r *codec.Request) {
 	}
 }
 
-// OnReply receives the reply for one key; see upstream.Callback.
-func (k *keyReq) OnReply(rep *upstream.Reply) {
+// OnReply receives the reply for one key; see mc.Callback.
+func (k *keyReq) OnReply(rep *mc.Reply) {
 	sl := k.slot
 	switch {
 	case sl.op.IsGet():
 		switch rep.Result {
-		case upstream.ResFound:
+		case mc.ResFound:
 			k.out = codec.AppendValue(k.out[:0], k.key, rep.Flags, rep.Value, rep.Cas, rep.HasCas && sl.op.HasCas())
 			k.hit = true
-		case upstream.ResNotFound:
+		case mc.ResNotFound:
 		default:
 			if rep.Result.IsError() && sl.ls.e.opts.MissOnGetErrors {
 				break // reported as a miss
@@ -257,17 +253,17 @@ func (k *keyReq) OnReply(rep *upstream.Reply) {
 			// is the whole reply (mcrouter §5.3, §5.4).
 			if !sl.useOut {
 				sl.useOut = true
-				sl.out = appendReply(sl.out[:0], sl.op, rep)
+				sl.out = codec.AppendReply(sl.out[:0], sl.op, rep)
 			}
 		}
-	case sl.op == codec.OpFlushAll:
+	case sl.op == mc.OpFlushAll:
 		// AllSync: the worst reply wins, ties keep the earlier one.
-		if sl.worst == upstream.ResUnknown || upstream.Worse(rep.Result, sl.worst) {
+		if sl.worst == mc.ResUnknown || mc.Worse(rep.Result, sl.worst) {
 			sl.worst = rep.Result
-			sl.out = appendReply(sl.out[:0], sl.op, rep)
+			sl.out = codec.AppendReply(sl.out[:0], sl.op, rep)
 		}
 	default:
-		k.out = appendReply(k.out[:0], sl.op, rep)
+		k.out = codec.AppendReply(k.out[:0], sl.op, rep)
 	}
 	sl.pending--
 	if sl.pending == 0 {
@@ -387,7 +383,7 @@ func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 				iov = append(iov, k.out)
 			}
 		}
-		return append(iov, end)
+		return append(iov, codec.End)
 	}
 	for _, k := range sl.keys {
 		iov = append(iov, k.out)
@@ -413,4 +409,4 @@ func (s *session) onClose() {
 	s.qhead = len(s.q)
 }
 
-var _ upstream.Callback = (*keyReq)(nil)
+var _ mc.Callback = (*keyReq)(nil)

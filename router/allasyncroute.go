@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("AllAsyncRoute", newAllAsyncRoute) }
@@ -14,14 +14,14 @@ type allAsyncRoute struct {
 	children []Handle
 }
 
-func (r *allAsyncRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *allAsyncRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	sendAsync(ctx, req, r.children)
 	ctx.replyLocal(cb, defaultResult(req), nil)
 }
 
 func (r *allAsyncRoute) Name() string       { return "all-async" }
 func (r *allAsyncRoute) Children() []Handle { return r.children }
-func (r *allAsyncRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *allAsyncRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 
@@ -56,7 +56,7 @@ type asyncFan struct {
 
 // sendAsync sends a copy of req to every one of children, ignoring their
 // replies. req is not used after sendAsync returns.
-func sendAsync(ctx *Ctx, req *upstream.Request, children []Handle) {
+func sendAsync(ctx *Ctx, req *mc.Request, children []Handle) {
 	if len(children) == 0 {
 		return
 	}
@@ -70,7 +70,7 @@ func sendAsync(ctx *Ctx, req *upstream.Request, children []Handle) {
 	}
 }
 
-func (st *asyncFan) OnReply(*upstream.Reply) {
+func (st *asyncFan) OnReply(*mc.Reply) {
 	st.pending--
 	if st.pending > 0 {
 		return

@@ -1,10 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 // lateRoute is a deferred child that reads its request only when it
@@ -12,13 +11,13 @@ import (
 // a child keep a request the client side may already have recycled.
 type lateRoute struct {
 	name string
-	res  upstream.Result
-	reqs []*upstream.Request
-	cbs  []upstream.Callback
+	res  mc.Result
+	reqs []*mc.Request
+	cbs  []mc.Callback
 	seen []string // "op key=value", read at flush time
 }
 
-func (l *lateRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (l *lateRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	l.reqs = append(l.reqs, req)
 	l.cbs = append(l.cbs, cb)
 }
@@ -28,19 +27,19 @@ func (l *lateRoute) flush() {
 	l.reqs, l.cbs = nil, nil
 	for i, r := range reqs {
 		l.seen = append(l.seen, r.Op.String()+" "+string(r.Key)+"="+string(r.Value))
-		cbs[i].OnReply(&upstream.Reply{Result: l.res})
+		cbs[i].OnReply(&mc.Reply{Result: l.res})
 	}
 }
 
 func (l *lateRoute) Name() string       { return l.name }
 func (l *lateRoute) Children() []Handle { return nil }
-func (l *lateRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (l *lateRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(l, depth)
 }
 
 // setReq is a set request whose key and value live in buffers the test
 // can scribble on after the client has been answered.
-func setReq(key, val string) *upstream.Request {
+func setReq(key, val string) *mc.Request {
 	r := req("set", key)
 	r.Key = []byte(key)
 	r.Value = []byte(val)
@@ -48,7 +47,7 @@ func setReq(key, val string) *upstream.Request {
 }
 
 // scribble overwrites req's buffers, as the engine reusing them would.
-func scribble(r *upstream.Request) {
+func scribble(r *mc.Request) {
 	for i := range r.Key {
 		r.Key[i] = '#'
 	}
@@ -94,12 +93,12 @@ func TestAllAsyncRoute(t *testing.T) {
 		deferred bool
 		want     string
 	}{
-		{"set answers NOT_STORED", "set", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResStored)}, false, "mc_res_notstored"},
-		{"get answers NOT_FOUND despite hits", "get", []*fakeRoute{fake("a", upstream.ResFound, "v"), fake("b", upstream.ResFound, "v")}, false, "mc_res_notfound"},
-		{"delete answers NOT_FOUND", "delete", []*fakeRoute{fake("a", upstream.ResDeleted), fake("b", upstream.ResNotFound)}, false, "mc_res_notfound"},
-		{"errors are not seen", "set", []*fakeRoute{fake("a", upstream.ResLocalError, "boom"), fake("b", upstream.ResClientError, "bad")}, false, "mc_res_notstored"},
-		{"timeouts are not waited for", "get", []*fakeRoute{fake("a", upstream.ResTimeout, "Reply timeout"), fake("b", upstream.ResNotFound)}, true, "mc_res_notfound"},
-		{"slow children are not waited for", "append", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResStored), fake("c", upstream.ResNotStored)}, true, "mc_res_notstored"},
+		{"set answers NOT_STORED", "set", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResStored)}, false, "mc_res_notstored"},
+		{"get answers NOT_FOUND despite hits", "get", []*fakeRoute{fake("a", mc.ResFound, "v"), fake("b", mc.ResFound, "v")}, false, "mc_res_notfound"},
+		{"delete answers NOT_FOUND", "delete", []*fakeRoute{fake("a", mc.ResDeleted), fake("b", mc.ResNotFound)}, false, "mc_res_notfound"},
+		{"errors are not seen", "set", []*fakeRoute{fake("a", mc.ResLocalError, "boom"), fake("b", mc.ResClientError, "bad")}, false, "mc_res_notstored"},
+		{"timeouts are not waited for", "get", []*fakeRoute{fake("a", mc.ResTimeout, "Reply timeout"), fake("b", mc.ResNotFound)}, true, "mc_res_notfound"},
+		{"slow children are not waited for", "append", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResStored), fake("c", mc.ResNotStored)}, true, "mc_res_notstored"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +141,7 @@ func TestAllAsyncRoute(t *testing.T) {
 // after the client's has been recycled.
 func TestAllAsyncRouteCopiesRequest(t *testing.T) {
 	ctx := testCtx()
-	a, b := &lateRoute{name: "a", res: upstream.ResStored}, &lateRoute{name: "b", res: upstream.ResStored}
+	a, b := &lateRoute{name: "a", res: mc.ResStored}, &lateRoute{name: "b", res: mc.ResStored}
 	r := &allAsyncRoute{children: []Handle{a, b}}
 	cb := &capture{}
 	for i := 0; i < 3; i++ { // states are reused

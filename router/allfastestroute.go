@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("AllFastestRoute", newAllFastestRoute) }
@@ -22,12 +22,12 @@ var allFastestKind = newStateKind()
 // children are sent a copy of the request that it owns.
 type allFastestState struct {
 	ctx     *Ctx
-	cb      upstream.Callback // nil once the client is answered
+	cb      mc.Callback // nil once the client is answered
 	req     RequestCopy
 	pending int
 }
 
-func (r *allFastestRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *allFastestRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[allFastestState](ctx, allFastestKind)
 	st.ctx, st.cb, st.pending = ctx, cb, len(r.children)
 	st.req.Set(req)
@@ -38,7 +38,7 @@ func (r *allFastestRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Cal
 	}
 }
 
-func (st *allFastestState) OnReply(rep *upstream.Reply) {
+func (st *allFastestState) OnReply(rep *mc.Reply) {
 	st.pending--
 	last := st.pending == 0
 	if cb := st.cb; cb != nil && (last || !rep.Result.IsFailoverError()) {
@@ -54,7 +54,7 @@ func (st *allFastestState) OnReply(rep *upstream.Reply) {
 
 func (r *allFastestRoute) Name() string       { return "all-fastest" }
 func (r *allFastestRoute) Children() []Handle { return r.children }
-func (r *allFastestRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *allFastestRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

@@ -1,9 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestAllFastestRoute(t *testing.T) {
@@ -14,13 +13,13 @@ func TestAllFastestRoute(t *testing.T) {
 		after    int   // replies seen when the client is answered
 		want     string
 	}{
-		{"fastest hit", []*fakeRoute{fake("a", upstream.ResFound, "slow"), fake("b", upstream.ResFound, "fast")}, []int{1, 0}, 1, "mc_res_found=fast"},
-		{"a miss is not a failover error", []*fakeRoute{fake("a", upstream.ResFound, "v"), fake("b", upstream.ResNotFound)}, []int{1, 0}, 1, "mc_res_notfound"},
-		{"timeout skipped", []*fakeRoute{fake("a", upstream.ResTimeout, "Reply timeout"), fake("b", upstream.ResStored)}, []int{0, 1}, 2, "mc_res_stored"},
-		{"failover errors skipped", []*fakeRoute{fake("a", upstream.ResConnectError), fake("b", upstream.ResBusy), fake("c", upstream.ResDeleted), fake("d", upstream.ResDeleted)}, []int{0, 1, 2, 3}, 3, "mc_res_deleted"},
-		{"all fail: the last one", []*fakeRoute{fake("a", upstream.ResTimeout), fake("b", upstream.ResConnectError, "refused"), fake("c", upstream.ResTko)}, []int{2, 0, 1}, 3, "mc_res_connect_error(refused)"},
-		{"client error is not a failover error", []*fakeRoute{fake("a", upstream.ResClientError, "bad"), fake("b", upstream.ResStored)}, []int{0, 1}, 1, "mc_res_client_error(bad)"},
-		{"answering at once", []*fakeRoute{fake("a", upstream.ResRemoteError, "x"), fake("b", upstream.ResFound, "v"), fake("c", upstream.ResFound, "w")}, nil, 0, "mc_res_found=v"},
+		{"fastest hit", []*fakeRoute{fake("a", mc.ResFound, "slow"), fake("b", mc.ResFound, "fast")}, []int{1, 0}, 1, "mc_res_found=fast"},
+		{"a miss is not a failover error", []*fakeRoute{fake("a", mc.ResFound, "v"), fake("b", mc.ResNotFound)}, []int{1, 0}, 1, "mc_res_notfound"},
+		{"timeout skipped", []*fakeRoute{fake("a", mc.ResTimeout, "Reply timeout"), fake("b", mc.ResStored)}, []int{0, 1}, 2, "mc_res_stored"},
+		{"failover errors skipped", []*fakeRoute{fake("a", mc.ResConnectError), fake("b", mc.ResBusy), fake("c", mc.ResDeleted), fake("d", mc.ResDeleted)}, []int{0, 1, 2, 3}, 3, "mc_res_deleted"},
+		{"all fail: the last one", []*fakeRoute{fake("a", mc.ResTimeout), fake("b", mc.ResConnectError, "refused"), fake("c", mc.ResTko)}, []int{2, 0, 1}, 3, "mc_res_connect_error(refused)"},
+		{"client error is not a failover error", []*fakeRoute{fake("a", mc.ResClientError, "bad"), fake("b", mc.ResStored)}, []int{0, 1}, 1, "mc_res_client_error(bad)"},
+		{"answering at once", []*fakeRoute{fake("a", mc.ResRemoteError, "x"), fake("b", mc.ResFound, "v"), fake("c", mc.ResFound, "w")}, nil, 0, "mc_res_found=v"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +65,7 @@ func TestAllFastestRoute(t *testing.T) {
 
 func TestAllFastestRouteCopiesRequest(t *testing.T) {
 	ctx := testCtx()
-	a, b := fake("a", upstream.ResStored), &lateRoute{name: "b", res: upstream.ResStored}
+	a, b := fake("a", mc.ResStored), &lateRoute{name: "b", res: mc.ResStored}
 	r := &allFastestRoute{children: []Handle{a, b}}
 	cb := &capture{}
 	rq := setReq("key", "value")

@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("AllInitialRoute", newAllInitialRoute) }
@@ -14,7 +14,7 @@ type allInitialRoute struct {
 	children []Handle // len >= 2
 }
 
-func (r *allInitialRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *allInitialRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	// As mcrouter does: the background sends first (they take their own
 	// copy of req), then the first child, whose reply may end req's life.
 	sendAsync(ctx, req, r.children[1:])
@@ -23,7 +23,7 @@ func (r *allInitialRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Cal
 
 func (r *allInitialRoute) Name() string       { return "all-initial" }
 func (r *allInitialRoute) Children() []Handle { return r.children }
-func (r *allInitialRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *allInitialRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

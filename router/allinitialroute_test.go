@@ -1,10 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestAllInitialRoute(t *testing.T) {
@@ -14,12 +13,12 @@ func TestAllInitialRoute(t *testing.T) {
 		deferred []bool // per child
 		want     string
 	}{
-		{"first child's hit", []*fakeRoute{fake("a", upstream.ResFound, "first"), fake("b", upstream.ResFound, "second")}, nil, "mc_res_found=first"},
-		{"first child's miss beats a later hit", []*fakeRoute{fake("a", upstream.ResNotFound), fake("b", upstream.ResFound, "v")}, nil, "mc_res_notfound"},
-		{"first child's error", []*fakeRoute{fake("a", upstream.ResLocalError, "boom"), fake("b", upstream.ResStored)}, nil, "mc_res_local_error(boom)"},
-		{"others' errors are not seen", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResTimeout), fake("c", upstream.ResClientError, "x")}, nil, "mc_res_stored"},
-		{"slow first child is waited for", []*fakeRoute{fake("a", upstream.ResTimeout, "Reply timeout"), fake("b", upstream.ResStored)}, []bool{true, false}, "mc_res_timeout(Reply timeout)"},
-		{"slow others are not", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResStored), fake("c", upstream.ResStored)}, []bool{false, true, true}, "mc_res_stored"},
+		{"first child's hit", []*fakeRoute{fake("a", mc.ResFound, "first"), fake("b", mc.ResFound, "second")}, nil, "mc_res_found=first"},
+		{"first child's miss beats a later hit", []*fakeRoute{fake("a", mc.ResNotFound), fake("b", mc.ResFound, "v")}, nil, "mc_res_notfound"},
+		{"first child's error", []*fakeRoute{fake("a", mc.ResLocalError, "boom"), fake("b", mc.ResStored)}, nil, "mc_res_local_error(boom)"},
+		{"others' errors are not seen", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResTimeout), fake("c", mc.ResClientError, "x")}, nil, "mc_res_stored"},
+		{"slow first child is waited for", []*fakeRoute{fake("a", mc.ResTimeout, "Reply timeout"), fake("b", mc.ResStored)}, []bool{true, false}, "mc_res_timeout(Reply timeout)"},
+		{"slow others are not", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResStored), fake("c", mc.ResStored)}, []bool{false, true, true}, "mc_res_stored"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +60,8 @@ func TestAllInitialRoute(t *testing.T) {
 // request after the client's has been answered and recycled.
 func TestAllInitialRouteCopiesRequest(t *testing.T) {
 	ctx := testCtx()
-	first := fake("a", upstream.ResStored)
-	b, c := &lateRoute{name: "b", res: upstream.ResStored}, &lateRoute{name: "c", res: upstream.ResNotStored}
+	first := fake("a", mc.ResStored)
+	b, c := &lateRoute{name: "b", res: mc.ResStored}, &lateRoute{name: "c", res: mc.ResNotStored}
 	r := &allInitialRoute{children: []Handle{first, b, c}}
 	cb := &capture{}
 	rq := setReq("key", "value")

@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("AllMajorityRoute", newAllMajorityRoute) }
@@ -23,7 +23,7 @@ var allMajorityKind = newStateKind()
 
 // resultCount is how often one result has been seen.
 type resultCount struct {
-	res upstream.Result
+	res mc.Result
 	n   int
 }
 
@@ -32,7 +32,7 @@ type resultCount struct {
 // the children are sent a copy of the request that it owns.
 type allMajorityState struct {
 	ctx       *Ctx
-	cb        upstream.Callback // nil once the client is answered
+	cb        mc.Callback // nil once the client is answered
 	req       RequestCopy
 	pending   int
 	need      int
@@ -41,7 +41,7 @@ type allMajorityState struct {
 	leadCount int
 }
 
-func (r *allMajorityRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *allMajorityRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[allMajorityState](ctx, allMajorityKind)
 	st.ctx, st.cb, st.pending, st.need = ctx, cb, len(r.children), r.need
 	st.counts = st.counts[:0]
@@ -54,11 +54,11 @@ func (r *allMajorityRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Ca
 	}
 }
 
-func (st *allMajorityState) OnReply(rep *upstream.Reply) {
+func (st *allMajorityState) OnReply(rep *mc.Reply) {
 	st.pending--
 	if st.cb != nil {
 		n := st.count(rep.Result)
-		if n > st.leadCount || (n == st.leadCount && upstream.Worse(rep.Result, st.lead.R.Result)) {
+		if n > st.leadCount || (n == st.leadCount && mc.Worse(rep.Result, st.lead.R.Result)) {
 			st.lead.Set(rep)
 			st.leadCount = n
 		}
@@ -77,7 +77,7 @@ func (st *allMajorityState) OnReply(rep *upstream.Reply) {
 
 // count records one more reply with result res and returns how many have
 // been seen.
-func (st *allMajorityState) count(res upstream.Result) int {
+func (st *allMajorityState) count(res mc.Result) int {
 	for i := range st.counts {
 		if st.counts[i].res == res {
 			st.counts[i].n++
@@ -90,7 +90,7 @@ func (st *allMajorityState) count(res upstream.Result) int {
 
 func (r *allMajorityRoute) Name() string       { return "all-majority" }
 func (r *allMajorityRoute) Children() []Handle { return r.children }
-func (r *allMajorityRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *allMajorityRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

@@ -1,13 +1,12 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestAllMajorityRoute(t *testing.T) {
-	D, N, S := upstream.ResDeleted, upstream.ResNotFound, upstream.ResStored
+	D, N, S := mc.ResDeleted, mc.ResNotFound, mc.ResStored
 	cases := []struct {
 		name     string
 		children []*fakeRoute
@@ -18,15 +17,15 @@ func TestAllMajorityRoute(t *testing.T) {
 		{"2 DELETED + 2 NOT_FOUND → NOT_FOUND", []*fakeRoute{fake("a", D), fake("b", D), fake("c", N), fake("d", N)}, []int{0, 1, 2, 3}, 4, "mc_res_notfound"},
 		{"same, misses first", []*fakeRoute{fake("a", D), fake("b", D), fake("c", N), fake("d", N)}, []int{2, 3, 0, 1}, 4, "mc_res_notfound"},
 		{"same, interleaved", []*fakeRoute{fake("a", D), fake("b", D), fake("c", N), fake("d", N)}, []int{0, 2, 1, 3}, 4, "mc_res_notfound"},
-		{"majority of 3 stops early", []*fakeRoute{fake("a", S), fake("b", upstream.ResTimeout, "Reply timeout"), fake("c", S)}, []int{0, 2, 1}, 2, "mc_res_stored"},
-		{"majority beats a worse minority", []*fakeRoute{fake("a", upstream.ResTimeout), fake("b", S), fake("c", S)}, []int{0, 1, 2}, 3, "mc_res_stored"},
-		{"tie of 2: the worse (error)", []*fakeRoute{fake("a", S), fake("b", upstream.ResLocalError, "boom")}, []int{0, 1}, 2, "mc_res_local_error(boom)"},
-		{"tie of 2: the worse, error first", []*fakeRoute{fake("a", S), fake("b", upstream.ResLocalError, "boom")}, []int{1, 0}, 2, "mc_res_local_error(boom)"},
-		{"all different: the worst", []*fakeRoute{fake("a", upstream.ResFound, "v"), fake("b", N), fake("c", upstream.ResTimeout)}, []int{2, 1, 0}, 3, "mc_res_timeout"},
-		{"the leading result's latest reply", []*fakeRoute{fake("a", upstream.ResFound, "first"), fake("b", upstream.ResFound, "second"), fake("c", N)}, []int{0, 1, 2}, 2, "mc_res_found=second"},
+		{"majority of 3 stops early", []*fakeRoute{fake("a", S), fake("b", mc.ResTimeout, "Reply timeout"), fake("c", S)}, []int{0, 2, 1}, 2, "mc_res_stored"},
+		{"majority beats a worse minority", []*fakeRoute{fake("a", mc.ResTimeout), fake("b", S), fake("c", S)}, []int{0, 1, 2}, 3, "mc_res_stored"},
+		{"tie of 2: the worse (error)", []*fakeRoute{fake("a", S), fake("b", mc.ResLocalError, "boom")}, []int{0, 1}, 2, "mc_res_local_error(boom)"},
+		{"tie of 2: the worse, error first", []*fakeRoute{fake("a", S), fake("b", mc.ResLocalError, "boom")}, []int{1, 0}, 2, "mc_res_local_error(boom)"},
+		{"all different: the worst", []*fakeRoute{fake("a", mc.ResFound, "v"), fake("b", N), fake("c", mc.ResTimeout)}, []int{2, 1, 0}, 3, "mc_res_timeout"},
+		{"the leading result's latest reply", []*fakeRoute{fake("a", mc.ResFound, "first"), fake("b", mc.ResFound, "second"), fake("c", N)}, []int{0, 1, 2}, 2, "mc_res_found=second"},
 		{"all miss", []*fakeRoute{fake("a", N), fake("b", N), fake("c", N)}, nil, 0, "mc_res_notfound"},
-		{"5 children, 3 agree", []*fakeRoute{fake("a", S), fake("b", upstream.ResNotStored), fake("c", S), fake("d", upstream.ResConnectError), fake("e", S)}, []int{1, 0, 3, 2, 4}, 5, "mc_res_stored"},
-		{"5 children stop at 3 of 5", []*fakeRoute{fake("a", S), fake("b", S), fake("c", S), fake("d", upstream.ResTimeout), fake("e", upstream.ResTimeout)}, []int{0, 1, 2, 3, 4}, 3, "mc_res_stored"},
+		{"5 children, 3 agree", []*fakeRoute{fake("a", S), fake("b", mc.ResNotStored), fake("c", S), fake("d", mc.ResConnectError), fake("e", S)}, []int{1, 0, 3, 2, 4}, 5, "mc_res_stored"},
+		{"5 children stop at 3 of 5", []*fakeRoute{fake("a", S), fake("b", S), fake("c", S), fake("d", mc.ResTimeout), fake("e", mc.ResTimeout)}, []int{0, 1, 2, 3, 4}, 3, "mc_res_stored"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,11 +72,11 @@ func TestAllMajorityRoute(t *testing.T) {
 // TestAllMajorityRouteReuse: a reused state starts from zero counts.
 func TestAllMajorityRouteReuse(t *testing.T) {
 	ctx := testCtx()
-	a, b, c := fake("a", upstream.ResStored), fake("b", upstream.ResStored), fake("c", upstream.ResNotStored)
+	a, b, c := fake("a", mc.ResStored), fake("b", mc.ResStored), fake("c", mc.ResNotStored)
 	r := &allMajorityRoute{children: []Handle{a, b, c}, need: 2}
 	cb := &capture{}
 	r.Route(ctx, req("set", "k"), cb)
-	a.res, b.res, c.res = upstream.ResNotStored, upstream.ResExists, upstream.ResStored
+	a.res, b.res, c.res = mc.ResNotStored, mc.ResExists, mc.ResStored
 	r.Route(ctx, req("set", "k"), cb)
 	// Second request: NOT_STORED, EXISTS, STORED all once; ties go to the
 	// worse: NOT_STORED (4) over EXISTS and STORED (1).
@@ -88,8 +87,8 @@ func TestAllMajorityRouteReuse(t *testing.T) {
 
 func TestAllMajorityRouteCopiesRequest(t *testing.T) {
 	ctx := testCtx()
-	a, b := fake("a", upstream.ResStored), fake("b", upstream.ResStored)
-	slow := &lateRoute{name: "c", res: upstream.ResStored}
+	a, b := fake("a", mc.ResStored), fake("b", mc.ResStored)
+	slow := &lateRoute{name: "c", res: mc.ResStored}
 	r := &allMajorityRoute{children: []Handle{a, b, slow}, need: 2}
 	cb := &capture{}
 	rq := setReq("key", "value")

@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("AllSyncRoute", newAllSyncRoute) }
@@ -19,13 +19,13 @@ var allSyncKind = newStateKind()
 // allSyncState is one request in flight through an allSyncRoute.
 type allSyncState struct {
 	ctx     *Ctx
-	cb      upstream.Callback
+	cb      mc.Callback
 	pending int
 	have    bool
 	worst   ReplyCopy
 }
 
-func (r *allSyncRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *allSyncRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[allSyncState](ctx, allSyncKind)
 	st.ctx, st.cb, st.pending, st.have = ctx, cb, len(r.children), false
 	// st may be answered and released during the last Route call: do not
@@ -35,8 +35,8 @@ func (r *allSyncRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callba
 	}
 }
 
-func (st *allSyncState) OnReply(rep *upstream.Reply) {
-	if !st.have || upstream.Worse(rep.Result, st.worst.R.Result) {
+func (st *allSyncState) OnReply(rep *mc.Reply) {
+	if !st.have || mc.Worse(rep.Result, st.worst.R.Result) {
 		st.worst.Set(rep)
 		st.have = true
 	}
@@ -52,7 +52,7 @@ func (st *allSyncState) OnReply(rep *upstream.Reply) {
 
 func (r *allSyncRoute) Name() string       { return "all-sync" }
 func (r *allSyncRoute) Children() []Handle { return r.children }
-func (r *allSyncRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *allSyncRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

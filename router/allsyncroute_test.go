@@ -1,25 +1,24 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestAllSyncRoute(t *testing.T) {
-	R := upstream.ResNotFound
+	R := mc.ResNotFound
 	cases := []struct {
 		name     string
 		children []*fakeRoute
 		order    []int // completion order of deferred children; nil: all answer at once
 		want     string
 	}{
-		{"all stored", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResStored)}, nil, "mc_res_stored"},
-		{"miss beats hit", []*fakeRoute{fake("a", upstream.ResFound, "v"), fake("b", R)}, nil, "mc_res_notfound"},
-		{"error beats miss", []*fakeRoute{fake("a", R), fake("b", upstream.ResTimeout, "Reply timeout"), fake("c", upstream.ResFound, "v")}, nil, "mc_res_timeout(Reply timeout)"},
-		{"client error is worst", []*fakeRoute{fake("a", upstream.ResRemoteError, "x"), fake("b", upstream.ResClientError, "bad")}, nil, "mc_res_client_error(bad)"},
-		{"ties keep the first to complete", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResFound, "second"), fake("c", upstream.ResFound, "first")}, []int{2, 1, 0}, "mc_res_found=first"},
-		{"slow child is waited for", []*fakeRoute{fake("a", upstream.ResStored), fake("b", upstream.ResTimeout)}, []int{0, 1}, "mc_res_timeout"},
+		{"all stored", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResStored)}, nil, "mc_res_stored"},
+		{"miss beats hit", []*fakeRoute{fake("a", mc.ResFound, "v"), fake("b", R)}, nil, "mc_res_notfound"},
+		{"error beats miss", []*fakeRoute{fake("a", R), fake("b", mc.ResTimeout, "Reply timeout"), fake("c", mc.ResFound, "v")}, nil, "mc_res_timeout(Reply timeout)"},
+		{"client error is worst", []*fakeRoute{fake("a", mc.ResRemoteError, "x"), fake("b", mc.ResClientError, "bad")}, nil, "mc_res_client_error(bad)"},
+		{"ties keep the first to complete", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResFound, "second"), fake("c", mc.ResFound, "first")}, []int{2, 1, 0}, "mc_res_found=first"},
+		{"slow child is waited for", []*fakeRoute{fake("a", mc.ResStored), fake("b", mc.ResTimeout)}, []int{0, 1}, "mc_res_timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

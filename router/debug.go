@@ -6,9 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // DebugPrefix starts the keys of mcrouter's service-info commands: a
@@ -204,7 +203,7 @@ func debugOptions(opts [][2]string, args []string) (string, string) {
 // debugRequest makes the request route and route_handles trace: op by
 // mcrouter's request name, key as given or, when it is a JSON object,
 // its "key" field.
-func debugRequest(cmd string, args []string) (*upstream.Request, string) {
+func debugRequest(cmd string, args []string) (*mc.Request, string) {
 	if len(args) != 2 {
 		return nil, cmd + ": 2 args expected"
 	}
@@ -220,18 +219,18 @@ func debugRequest(cmd string, args []string) (*upstream.Request, string) {
 		}
 		key, _ = v.Get("key").String()
 	}
-	return &upstream.Request{Op: op, Key: []byte(key)}, ""
+	return &mc.Request{Op: op, Key: []byte(key)}, ""
 }
 
 // debugOps maps mcrouter's request names to the ops mcroute routes;
 // lease-get, metaget and lease-set route as get and set do.
-var debugOps = map[string]codec.Op{
-	"get": codec.OpGet, "gets": codec.OpGets, "gat": codec.OpGat, "gats": codec.OpGats,
-	"lease-get": codec.OpGet, "metaget": codec.OpGet,
-	"set": codec.OpSet, "add": codec.OpAdd, "replace": codec.OpReplace,
-	"append": codec.OpAppend, "prepend": codec.OpPrepend, "cas": codec.OpCas,
-	"lease-set": codec.OpSet, "delete": codec.OpDelete,
-	"incr": codec.OpIncr, "decr": codec.OpDecr, "touch": codec.OpTouch,
+var debugOps = map[string]mc.Op{
+	"get": mc.OpGet, "gets": mc.OpGets, "gat": mc.OpGat, "gats": mc.OpGats,
+	"lease-get": mc.OpGet, "metaget": mc.OpGet,
+	"set": mc.OpSet, "add": mc.OpAdd, "replace": mc.OpReplace,
+	"append": mc.OpAppend, "prepend": mc.OpPrepend, "cas": mc.OpCas,
+	"lease-set": mc.OpSet, "delete": mc.OpDelete,
+	"incr": mc.OpIncr, "decr": mc.OpDecr, "touch": mc.OpTouch,
 }
 
 // debugRoute lists the destinations req would reach, host:port per line

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"mcroute/codec/mc"
 	"mcroute/upstream"
 )
 
@@ -32,7 +33,7 @@ func newDestination(idx int, srv *upstream.Server, pool string, id int, keep boo
 	return &destination{idx: idx, srv: srv, pool: pool, keep: keep, fd: fd, name: name, ap: ap}
 }
 
-func (d *destination) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (d *destination) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	key := req.Key
 	if !d.keep {
 		key = key[RoutingPrefixLen(key):]
@@ -45,7 +46,7 @@ func (d *destination) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callbac
 func (d *destination) Name() string       { return d.name }
 func (d *destination) Children() []Handle { return nil }
 
-func (d *destination) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (d *destination) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(d, depth)
 }
 

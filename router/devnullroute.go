@@ -3,8 +3,8 @@ package router
 import (
 	"sync/atomic"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("DevNullRoute", newDevNullRoute) }
@@ -21,7 +21,7 @@ func DevNullRequests() uint64 { return devNullRequests.Load() }
 // NOT_FOUND otherwise) and counts the request (mcrouter-behaviour.md §2.4).
 type devNullRoute struct{}
 
-func (devNullRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (devNullRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	devNullRequests.Add(1)
 	ctx.replyLocal(cb, defaultResult(req), nil)
 }
@@ -29,7 +29,7 @@ func (devNullRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
 func (devNullRoute) Name() string       { return "devnull" }
 func (devNullRoute) Children() []Handle { return nil }
 
-func (d devNullRoute) Traverse(req *upstream.Request, depth int, visit Visitor) { visit(d, depth) }
+func (d devNullRoute) Traverse(req *mc.Request, depth int, visit Visitor) { visit(d, depth) }
 
 // newDevNullRoute builds DevNullRoute.
 func newDevNullRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) { return devNullRoute{}, nil }

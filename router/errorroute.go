@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("ErrorRoute", newErrorRoute) }
@@ -13,11 +13,11 @@ func init() { register("ErrorRoute", newErrorRoute) }
 // "SERVER_ERROR 307 busy", mcrouter-behaviour.md §5.4).
 type errorRoute struct {
 	msg   []byte // the response text; empty: the canned text of res
-	res   upstream.Result
+	res   mc.Result
 	noLog bool // enable_logging: false (only shows in the name)
 }
 
-func (e *errorRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (e *errorRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	ctx.replyLocal(cb, e.res, e.msg)
 }
 
@@ -37,7 +37,7 @@ func (e *errorRoute) Name() string {
 
 func (e *errorRoute) Children() []Handle { return nil }
 
-func (e *errorRoute) Traverse(req *upstream.Request, depth int, visit Visitor) { visit(e, depth) }
+func (e *errorRoute) Traverse(req *mc.Request, depth int, visit Visitor) { visit(e, depth) }
 
 // unsupportedErrorResults are carbon error results mcroute never produces
 // and cannot answer with.
@@ -51,7 +51,7 @@ var unsupportedErrorResults = map[string]bool{
 // or {"type": "ErrorRoute", "response": "", "result": "mc_res_local_error",
 // "enable_logging": true}. result must name an error result.
 func newErrorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	e := &errorRoute{res: upstream.ResLocalError}
+	e := &errorRoute{res: mc.ResLocalError}
 	switch {
 	case cfg == nil || cfg.IsNull():
 		return e, nil
@@ -85,7 +85,7 @@ func newErrorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 			return nil, b.errf(v, "ErrorRoute: result %s is not supported by mcroute", s)
 		}
 		found := false
-		for r := upstream.ResTimeout; r <= upstream.ResDeadlineExceeded; r++ {
+		for r := mc.ResTimeout; r <= mc.ResDeadlineExceeded; r++ {
 			if r.String() == s {
 				e.res, found = r, true
 				break

@@ -1,10 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestErrorRoute(t *testing.T) {
@@ -50,7 +49,7 @@ func TestErrorRoute(t *testing.T) {
 		}
 	}
 	// A route handle that builds an errorRoute by hand gets the same name.
-	e := &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: A")}
+	e := &errorRoute{res: mc.ResLocalError, msg: []byte("HashRoute with empty children, name: A")}
 	if e.Name() != "error|log|mc_res_local_error|HashRoute with empty children, name: A" {
 		t.Errorf("name %s", e.Name())
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"mcroute/codec/mc"
 	"mcroute/upstream"
 )
 
@@ -27,7 +28,7 @@ func (p *pipe) failoverTrip(in []byte, reply serverReply, now *int64, step time.
 	}
 	r := &p.p.Req
 	p.key = append(p.key[:0], r.Keys[0]...)
-	p.req = upstream.Request{Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, Key: p.key, Value: r.Value}
+	p.req = mc.Request{Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, Key: p.key, Value: r.Value}
 	p.ctx.Cfg.Root.Route(p.ctx, &p.req, p)
 	for round := 0; len(p.out) == 0; round++ {
 		if round == 10 {

@@ -4,10 +4,9 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // This file holds what FailoverRoute decides per request besides the
@@ -16,19 +15,19 @@ import (
 // limiter (failover_limit), and the per-loop state the last two need.
 
 // numResultCodes bounds the Result values a resultSet can hold.
-const numResultCodes = int(upstream.ResDeadlineExceeded) + 1
+const numResultCodes = int(mc.ResDeadlineExceeded) + 1
 
 // resultSet is a set of Results, decided at config time.
 type resultSet [numResultCodes]bool
 
-func (s *resultSet) has(r upstream.Result) bool { return int(r) < len(s) && s[r] }
+func (s *resultSet) has(r mc.Result) bool { return int(r) < len(s) && s[r] }
 
 // defaultFailoverErrors is mcrouter's failover-error set (BUSY, SHUTDOWN,
 // TKO, TRY_AGAIN, LOCAL_ERROR, CONNECT_ERROR, CONNECT_TIMEOUT, TIMEOUT,
 // REMOTE_ERROR, DEADLINE_EXCEEDED).
 var defaultFailoverErrors = func() (s resultSet) {
 	for r := range s {
-		s[r] = upstream.Result(r).IsFailoverError()
+		s[r] = mc.Result(r).IsFailoverError()
 	}
 	return s
 }()
@@ -37,30 +36,30 @@ var defaultFailoverErrors = func() (s resultSet) {
 // "mc_res_" (the spelling failover_errors and exclude_errors use). A value
 // of ResUnknown marks an error result mcroute never produces (ooo,
 // bad_command, ...): valid in a config, it simply never matches.
-var errorResultNames = map[string]upstream.Result{
-	"ooo":               upstream.ResUnknown,
-	"timeout":           upstream.ResTimeout,
-	"connect_timeout":   upstream.ResConnectTimeout,
-	"connect_error":     upstream.ResConnectError,
-	"busy":              upstream.ResBusy,
-	"try_again":         upstream.ResTryAgain,
-	"shutdown":          upstream.ResShutdown,
-	"tko":               upstream.ResTko,
-	"bad_command":       upstream.ResUnknown,
-	"bad_key":           upstream.ResBadKey,
-	"bad_flags":         upstream.ResUnknown,
-	"bad_exptime":       upstream.ResUnknown,
-	"bad_lease_id":      upstream.ResUnknown,
-	"bad_cas_id":        upstream.ResUnknown,
-	"bad_value":         upstream.ResBadValue,
-	"aborted":           upstream.ResAborted,
-	"client_error":      upstream.ResClientError,
-	"local_error":       upstream.ResLocalError,
-	"remote_error":      upstream.ResRemoteError,
-	"deadline_exceeded": upstream.ResDeadlineExceeded,
-	"permission_denied": upstream.ResUnknown,
-	"hot_key":           upstream.ResUnknown,
-	"overloaded":        upstream.ResUnknown,
+var errorResultNames = map[string]mc.Result{
+	"ooo":               mc.ResUnknown,
+	"timeout":           mc.ResTimeout,
+	"connect_timeout":   mc.ResConnectTimeout,
+	"connect_error":     mc.ResConnectError,
+	"busy":              mc.ResBusy,
+	"try_again":         mc.ResTryAgain,
+	"shutdown":          mc.ResShutdown,
+	"tko":               mc.ResTko,
+	"bad_command":       mc.ResUnknown,
+	"bad_key":           mc.ResBadKey,
+	"bad_flags":         mc.ResUnknown,
+	"bad_exptime":       mc.ResUnknown,
+	"bad_lease_id":      mc.ResUnknown,
+	"bad_cas_id":        mc.ResUnknown,
+	"bad_value":         mc.ResBadValue,
+	"aborted":           mc.ResAborted,
+	"client_error":      mc.ResClientError,
+	"local_error":       mc.ResLocalError,
+	"remote_error":      mc.ResRemoteError,
+	"deadline_exceeded": mc.ResDeadlineExceeded,
+	"permission_denied": mc.ResUnknown,
+	"hot_key":           mc.ResUnknown,
+	"overloaded":        mc.ResUnknown,
 }
 
 // errorList parses an array of error result names into a set.
@@ -78,7 +77,7 @@ func (b *builder) errorList(typ, field string, v *jsonm.Value) (resultSet, error
 		if !ok {
 			return s, b.errf(e, "%s: %s: failover error '%s' is not a valid error type", typ, field, name)
 		}
-		if r != upstream.ResUnknown {
+		if r != mc.ResUnknown {
 			s[r] = true
 		}
 	}
@@ -97,14 +96,14 @@ const (
 // failoverErrors is failover_errors: the triggering results per op class.
 type failoverErrors [numClasses]resultSet
 
-func (e *failoverErrors) should(req *upstream.Request, r upstream.Result) bool {
+func (e *failoverErrors) should(req *mc.Request, r mc.Result) bool {
 	c := classOther
 	switch {
 	case req.Op.IsGet():
 		c = classGets
 	case req.Op.IsUpdate():
 		c = classUpdates
-	case req.Op == codec.OpDelete:
+	case req.Op == mc.OpDelete:
 		c = classDeletes
 	}
 	return e[c].has(r)
@@ -145,9 +144,9 @@ func (b *builder) parseFailoverErrors(typ string, v *jsonm.Value) (failoverError
 // isTkoOrHardTko: replies for which no work was done downstream; they do
 // not count as a try and are not rate limited (mcrouter's
 // isTkoOrHardTkoResult).
-func isTkoOrHardTko(r upstream.Result) bool {
+func isTkoOrHardTko(r mc.Result) bool {
 	switch r {
-	case upstream.ResTko, upstream.ResConnectError, upstream.ResConnectTimeout, upstream.ResShutdown:
+	case mc.ResTko, mc.ResConnectError, mc.ResConnectTimeout, mc.ResShutdown:
 		return true
 	}
 	return false
@@ -294,7 +293,7 @@ func findHash(h Handle) *hashRoute {
 // WeightedCh3) over all children of routing key + decimal salt, salt
 // 2, 3, 4, …, skipping index 0, the mirror of the normal route's server
 // and children already used (at most 100 more attempts).
-func (r *failoverRoute) detIndex(req *upstream.Request, used []bool, salt *int, buf *[]byte) int {
+func (r *failoverRoute) detIndex(req *mc.Request, used []bool, salt *int, buf *[]byte) int {
 	rk := RoutingKey(req.Key)
 	idx := 0
 	for attempts := 0; ; attempts++ {
@@ -312,7 +311,7 @@ func (r *failoverRoute) detIndex(req *upstream.Request, used []bool, salt *int, 
 }
 
 // detStart resets used for a new DeterministicOrderPolicy walk.
-func (r *failoverRoute) detStart(req *upstream.Request, used []bool) {
+func (r *failoverRoute) detStart(req *mc.Request, used []bool) {
 	clear(used)
 	used[0] = true
 	if r.ignoreNormal {

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"strconv"
 
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("FailoverRoute", newFailoverRoute) }
@@ -46,9 +46,9 @@ var failoverKind = newStateKind()
 type failoverState struct {
 	r     *failoverRoute
 	ctx   *Ctx
-	cb    upstream.Callback
-	req   *upstream.Request // the caller's, valid until cb is answered
-	out   *upstream.Request // what failover children get: req or tagged
+	cb    mc.Callback
+	req   *mc.Request // the caller's, valid until cb is answered
+	out   *mc.Request // what failover children get: req or tagged
 	loop  *failoverLoopState
 	pos   int // position in the policy order of the child in flight
 	child int // index in children of the child in flight
@@ -58,7 +58,7 @@ type failoverState struct {
 	used   []bool // DeterministicOrderPolicy: children already picked
 	salt   int
 	hbuf   []byte // routing key + salt
-	tagged upstream.Request
+	tagged mc.Request
 	tagKey []byte
 }
 
@@ -70,7 +70,7 @@ const failoverTag = ":failover=1"
 // make (client keys are limited to 250 bytes before routing).
 const mcKeyMaxLen = 2048
 
-func (r *failoverRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *failoverRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[failoverState](ctx, failoverKind)
 	st.r, st.ctx, st.cb, st.req, st.out = r, ctx, cb, req, req
 	st.pos, st.child, st.tries, st.loop = 0, 0, 0, nil
@@ -81,7 +81,7 @@ func (r *failoverRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callb
 	r.children[0].Route(ctx, req, st)
 }
 
-func (st *failoverState) OnReply(rep *upstream.Reply) {
+func (st *failoverState) OnReply(rep *mc.Reply) {
 	r := st.r
 	if r.policy == policyLeastFailures {
 		if rep.Result.IsError() {
@@ -163,10 +163,10 @@ func (st *failoverState) childAt(pos int) int {
 }
 
 // finish answers the caller with rep and releases st.
-func (st *failoverState) finish(rep *upstream.Reply) {
+func (st *failoverState) finish(rep *mc.Reply) {
 	ctx, cb := st.ctx, st.cb
 	st.ctx, st.cb, st.req, st.out, st.loop = nil, nil, nil, nil, nil
-	st.tagged = upstream.Request{}
+	st.tagged = mc.Request{}
 	cb.OnReply(rep)
 	release(ctx, failoverKind, st)
 }
@@ -177,7 +177,7 @@ func (r *failoverRoute) Children() []Handle { return r.children }
 // Traverse visits the normal child and then the failover children in the
 // policy's order for req (LeastFailuresPolicy: index order, as its error
 // counts live per loop).
-func (r *failoverRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *failoverRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	r.children[0].Traverse(req, depth+1, visit)
 	if r.policy != policyDeterministic {

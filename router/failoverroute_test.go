@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // buildWith runs a route builder function over hand-made children with the
@@ -56,47 +56,47 @@ func seenBy(fs []*fakeRoute) string {
 
 func TestFailoverRoute(t *testing.T) {
 	const (
-		hit   = upstream.ResFound
-		miss  = upstream.ResNotFound
-		tmo   = upstream.ResTimeout
-		busy  = upstream.ResBusy
-		tko   = upstream.ResTko
-		cerr  = upstream.ResConnectError
-		again = upstream.ResTryAgain
+		hit   = mc.ResFound
+		miss  = mc.ResNotFound
+		tmo   = mc.ResTimeout
+		busy  = mc.ResBusy
+		tko   = mc.ResTko
+		cerr  = mc.ResConnectError
+		again = mc.ResTryAgain
 	)
 	cases := []struct {
 		name     string
 		cfg      string
-		results  []upstream.Result
+		results  []mc.Result
 		op, key  string
 		deferred bool
 		want     string // reply
 		seen     string // children that got the request, in order
 	}{
-		{"first answers", "", []upstream.Result{hit, hit}, "get", "k", false, "mc_res_found=a", "a:get k"},
-		{"miss is not a failover error", "", []upstream.Result{miss, hit}, "get", "k", false, "mc_res_notfound=a", "a:get k"},
-		{"timeout fails over", "", []upstream.Result{tmo, hit, hit}, "get", "k", false, "mc_res_found=b", "a:get k,b:get k"},
-		{"all fail: last reply", "", []upstream.Result{tmo, busy, upstream.ResRemoteError}, "set", "k", false, "mc_res_remote_error(c)", "a:set k,b:set k,c:set k"},
-		{"client error is not a failover error", "", []upstream.Result{upstream.ResClientError, hit}, "get", "k", false, "mc_res_client_error(a)", "a:get k"},
-		{"slow children answer later", "", []upstream.Result{tmo, tmo, hit}, "delete", "k", true, "mc_res_found=c", "a:delete k,b:delete k,c:delete k"},
-		{"failover_errors list", `{"failover_errors": ["timeout"]}`, []upstream.Result{busy, hit}, "get", "k", false, "mc_res_busy(a)", "a:get k"},
-		{"failover_errors list matches", `{"failover_errors": ["busy"]}`, []upstream.Result{busy, hit}, "set", "k", false, "mc_res_found=b", "a:set k,b:set k"},
-		{"other ops use the default set", `{"failover_errors": ["busy"]}`, []upstream.Result{tmo, hit}, "incr", "k", false, "mc_res_found=b", "a:incr k,b:incr k"},
-		{"empty class never fails over", `{"failover_errors": {"gets": []}}`, []upstream.Result{tmo, hit}, "get", "k", false, "mc_res_timeout(a)", "a:get k"},
-		{"missing class keeps the default", `{"failover_errors": {"gets": []}}`, []upstream.Result{tmo, hit}, "set", "k", false, "mc_res_found=b", "a:set k,b:set k"},
-		{"deletes class", `{"failover_errors": {"deletes": ["remote_error"]}}`, []upstream.Result{upstream.ResRemoteError, hit}, "delete", "k", false, "mc_res_found=b", "a:delete k,b:delete k"},
-		{"failover_tag on a hash-stop key", `{"failover_tag": true}`, []upstream.Result{tmo, tmo, hit}, "get", "k|#|x", false, "mc_res_found=c", "a:get k|#|x,b:get k|#|x:failover=1,c:get k|#|x:failover=1"},
-		{"failover_tag without hash stop", `{"failover_tag": true}`, []upstream.Result{tmo, hit}, "get", "/a/b/k", false, "mc_res_found=b", "a:get /a/b/k,b:get /a/b/k"},
-		{"unknown policy is in order", `{"failover_policy": {"type": "SomethingElse", "max_tries": 1}}`, []upstream.Result{tmo, tmo, hit}, "get", "k", false, "mc_res_found=c", "a:get k,b:get k,c:get k"},
-		{"least failures: max_tries", `{"failover_policy": {"type": "LeastFailuresPolicy", "max_tries": 2}}`, []upstream.Result{tmo, tmo, hit}, "get", "k", false, "mc_res_timeout(b)", "a:get k,b:get k"},
+		{"first answers", "", []mc.Result{hit, hit}, "get", "k", false, "mc_res_found=a", "a:get k"},
+		{"miss is not a failover error", "", []mc.Result{miss, hit}, "get", "k", false, "mc_res_notfound=a", "a:get k"},
+		{"timeout fails over", "", []mc.Result{tmo, hit, hit}, "get", "k", false, "mc_res_found=b", "a:get k,b:get k"},
+		{"all fail: last reply", "", []mc.Result{tmo, busy, mc.ResRemoteError}, "set", "k", false, "mc_res_remote_error(c)", "a:set k,b:set k,c:set k"},
+		{"client error is not a failover error", "", []mc.Result{mc.ResClientError, hit}, "get", "k", false, "mc_res_client_error(a)", "a:get k"},
+		{"slow children answer later", "", []mc.Result{tmo, tmo, hit}, "delete", "k", true, "mc_res_found=c", "a:delete k,b:delete k,c:delete k"},
+		{"failover_errors list", `{"failover_errors": ["timeout"]}`, []mc.Result{busy, hit}, "get", "k", false, "mc_res_busy(a)", "a:get k"},
+		{"failover_errors list matches", `{"failover_errors": ["busy"]}`, []mc.Result{busy, hit}, "set", "k", false, "mc_res_found=b", "a:set k,b:set k"},
+		{"other ops use the default set", `{"failover_errors": ["busy"]}`, []mc.Result{tmo, hit}, "incr", "k", false, "mc_res_found=b", "a:incr k,b:incr k"},
+		{"empty class never fails over", `{"failover_errors": {"gets": []}}`, []mc.Result{tmo, hit}, "get", "k", false, "mc_res_timeout(a)", "a:get k"},
+		{"missing class keeps the default", `{"failover_errors": {"gets": []}}`, []mc.Result{tmo, hit}, "set", "k", false, "mc_res_found=b", "a:set k,b:set k"},
+		{"deletes class", `{"failover_errors": {"deletes": ["remote_error"]}}`, []mc.Result{mc.ResRemoteError, hit}, "delete", "k", false, "mc_res_found=b", "a:delete k,b:delete k"},
+		{"failover_tag on a hash-stop key", `{"failover_tag": true}`, []mc.Result{tmo, tmo, hit}, "get", "k|#|x", false, "mc_res_found=c", "a:get k|#|x,b:get k|#|x:failover=1,c:get k|#|x:failover=1"},
+		{"failover_tag without hash stop", `{"failover_tag": true}`, []mc.Result{tmo, hit}, "get", "/a/b/k", false, "mc_res_found=b", "a:get /a/b/k,b:get /a/b/k"},
+		{"unknown policy is in order", `{"failover_policy": {"type": "SomethingElse", "max_tries": 1}}`, []mc.Result{tmo, tmo, hit}, "get", "k", false, "mc_res_found=c", "a:get k,b:get k,c:get k"},
+		{"least failures: max_tries", `{"failover_policy": {"type": "LeastFailuresPolicy", "max_tries": 2}}`, []mc.Result{tmo, tmo, hit}, "get", "k", false, "mc_res_timeout(b)", "a:get k,b:get k"},
 		// mcrouter's FailoverRouteTest deterministicOrderTimeout / Tko /
 		// ignoreTkoAndHardTko / ignoreTkoHardTkoAndTryAgain.
-		{"deterministic: max_error_tries", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 4, "max_error_tries": 2}}`, []upstream.Result{tmo, tmo, tmo, tmo}, "get", "0", false, "", "2 children"},
-		{"deterministic: TKO is not a try", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 4, "max_error_tries": 2}}`, []upstream.Result{tko, tko, tko, tko, tko}, "get", "0", false, "", "4 children"},
-		{"deterministic: hard TKO is not a try", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 3, "max_error_tries": 2}}`, []upstream.Result{tko, cerr, tko, cerr}, "get", "0", false, "", "3 children"},
-		{"deterministic: exclude_errors", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 5, "max_error_tries": 2, "exclude_errors": ["try_again"]}}`, []upstream.Result{again, tmo, tko, cerr, again}, "get", "0", false, "", "5 children"},
-		{"rate 0: never fail over", `{"failover_limit": {"rate": 0}}`, []upstream.Result{tmo, hit}, "get", "k", false, "mc_res_timeout(a)", "a:get k"},
-		{"TKO is not rate limited", `{"failover_limit": {"rate": 0}}`, []upstream.Result{tko, hit}, "get", "k", false, "mc_res_found=b", "a:get k,b:get k"},
+		{"deterministic: max_error_tries", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 4, "max_error_tries": 2}}`, []mc.Result{tmo, tmo, tmo, tmo}, "get", "0", false, "", "2 children"},
+		{"deterministic: TKO is not a try", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 4, "max_error_tries": 2}}`, []mc.Result{tko, tko, tko, tko, tko}, "get", "0", false, "", "4 children"},
+		{"deterministic: hard TKO is not a try", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 3, "max_error_tries": 2}}`, []mc.Result{tko, cerr, tko, cerr}, "get", "0", false, "", "3 children"},
+		{"deterministic: exclude_errors", `{"failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 5, "max_error_tries": 2, "exclude_errors": ["try_again"]}}`, []mc.Result{again, tmo, tko, cerr, again}, "get", "0", false, "", "5 children"},
+		{"rate 0: never fail over", `{"failover_limit": {"rate": 0}}`, []mc.Result{tmo, hit}, "get", "k", false, "mc_res_timeout(a)", "a:get k"},
+		{"TKO is not rate limited", `{"failover_limit": {"rate": 0}}`, []mc.Result{tko, hit}, "get", "k", false, "mc_res_found=b", "a:get k,b:get k"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,11 +155,11 @@ func TestFailoverRoute(t *testing.T) {
 // consecutive errors (ties: index order), and the counts live per loop.
 func TestFailoverLeastFailures(t *testing.T) {
 	for _, tc := range []struct {
-		results []upstream.Result
+		results []mc.Result
 		want    string // replies of successive requests
 	}{
-		{[]upstream.Result{upstream.ResTimeout, upstream.ResTimeout, upstream.ResTimeout, upstream.ResTimeout}, "b c d b c d"},
-		{[]upstream.Result{upstream.ResTimeout, upstream.ResTimeout, upstream.ResTimeout, upstream.ResFound}, "b c d d d d"},
+		{[]mc.Result{mc.ResTimeout, mc.ResTimeout, mc.ResTimeout, mc.ResTimeout}, "b c d b c d"},
+		{[]mc.Result{mc.ResTimeout, mc.ResTimeout, mc.ResTimeout, mc.ResFound}, "b c d d d d"},
 	} {
 		var fs []*fakeRoute
 		for i, res := range tc.results {
@@ -194,7 +194,7 @@ type callRec struct {
 	calls *[]int
 }
 
-func (c *callRec) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (c *callRec) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	*c.calls = append(*c.calls, c.i)
 	c.fakeRoute.Route(ctx, req, cb)
 }
@@ -208,7 +208,7 @@ func TestFailoverDeterministicOrder(t *testing.T) {
 	var calls []int
 	var servers []Handle
 	for i := range n {
-		servers = append(servers, &callRec{fake(fmt.Sprint("s", i), upstream.ResTimeout), i, &calls})
+		servers = append(servers, &callRec{fake(fmt.Sprint("s", i), mc.ResTimeout), i, &calls})
 	}
 	fn, err := hashfunc.New("Ch3", n, hashfunc.Options{})
 	if err != nil {
@@ -263,7 +263,7 @@ func TestFailoverDeterministicOrder(t *testing.T) {
 // TestFailoverLimit: the token bucket gains rate tokens per request (up to
 // burst, starting full) and each failover spends one.
 func TestFailoverLimit(t *testing.T) {
-	a, b := fake("a", upstream.ResTimeout), fake("b", upstream.ResFound, "v")
+	a, b := fake("a", mc.ResTimeout), fake("b", mc.ResFound, "v")
 	h := mustFailover(t, `{"failover_limit": {"rate": 0.5, "burst": 2}}`, a, b)
 	ctx := testCtx()
 	var got []string

@@ -4,38 +4,38 @@ import (
 	"strings"
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func TestFailoverWithExptimeRoute(t *testing.T) {
 	cases := []struct {
 		name    string
 		cfg     string
-		normal  upstream.Result
+		normal  mc.Result
 		op      string
 		exptime int64
 		want    string // reply
 		seen    string // requests the children got
 	}{
-		{"normal answers", `{"normal":"N","failover":["F1","F2"]}`, upstream.ResStored, "set", 0,
+		{"normal answers", `{"normal":"N","failover":["F1","F2"]}`, mc.ResStored, "set", 0,
 			"mc_res_stored", "N:set k exptime=0"},
-		{"failover gets the short exptime", `{"normal":"N","failover":["F1","F2"]}`, upstream.ResTimeout, "set", 0,
+		{"failover gets the short exptime", `{"normal":"N","failover":["F1","F2"]}`, mc.ResTimeout, "set", 0,
 			"mc_res_stored", "N:set k exptime=0,F1:set k exptime=60"},
-		{"shorter exptime kept", `{"normal":"N","failover":["F1","F2"],"failover_exptime":100}`, upstream.ResTimeout, "set", 30,
+		{"shorter exptime kept", `{"normal":"N","failover":["F1","F2"],"failover_exptime":100}`, mc.ResTimeout, "set", 30,
 			"mc_res_stored", "N:set k exptime=30,F1:set k exptime=30"},
-		{"failover_exptime 0: untouched", `{"normal":"N","failover":"F1","failover_exptime":0}`, upstream.ResBusy, "touch", 0,
+		{"failover_exptime 0: untouched", `{"normal":"N","failover":"F1","failover_exptime":0}`, mc.ResBusy, "touch", 0,
 			"mc_res_stored", "N:touch k exptime=0,F1:touch k exptime=0"},
-		{"gets are not changed", `{"normal":"N","failover":["F1"]}`, upstream.ResTimeout, "get", 0,
+		{"gets are not changed", `{"normal":"N","failover":["F1"]}`, mc.ResTimeout, "get", 0,
 			"mc_res_stored", "N:get k exptime=0,F1:get k exptime=0"},
-		{"failover_errors apply", `{"normal":"N","failover":["F1"],"failover_errors":["busy"]}`, upstream.ResTimeout, "set", 0,
+		{"failover_errors apply", `{"normal":"N","failover":["F1"],"failover_errors":["busy"]}`, mc.ResTimeout, "set", 0,
 			"mc_res_timeout", "N:set k exptime=0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &reqRec{fakeRoute: fake("N", tc.normal)}
-			f1 := &reqRec{fakeRoute: fake("F1", upstream.ResStored)}
-			f2 := &reqRec{fakeRoute: fake("F2", upstream.ResStored)}
+			f1 := &reqRec{fakeRoute: fake("F1", mc.ResStored)}
+			f2 := &reqRec{fakeRoute: fake("F2", mc.ResStored)}
 			v, err := jsonm.Parse("t.json", []byte(tc.cfg))
 			if err != nil {
 				t.Fatal(err)

@@ -1,10 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 // fakeRoute is a child handle for route handle tests: it records the keys
@@ -12,14 +11,14 @@ import (
 // deferred, only when the test calls flush (to control completion order).
 type fakeRoute struct {
 	name     string
-	res      upstream.Result
+	res      mc.Result
 	val, msg string
 	deferred bool
 	seen     []string
-	queue    []upstream.Callback
+	queue    []mc.Callback
 }
 
-func (f *fakeRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (f *fakeRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	f.seen = append(f.seen, req.Op.String()+" "+string(req.Key))
 	if f.deferred {
 		f.queue = append(f.queue, cb)
@@ -28,8 +27,8 @@ func (f *fakeRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
 	f.reply(cb)
 }
 
-func (f *fakeRoute) reply(cb upstream.Callback) {
-	rep := upstream.Reply{Result: f.res, Value: []byte(f.val), Msg: []byte(f.msg)}
+func (f *fakeRoute) reply(cb mc.Callback) {
+	rep := mc.Reply{Result: f.res, Value: []byte(f.val), Msg: []byte(f.msg)}
 	cb.OnReply(&rep)
 	// The reply's buffers are only valid during OnReply: scribble on them
 	// to catch handles that keep them without copying.
@@ -52,12 +51,12 @@ func (f *fakeRoute) flush() {
 
 func (f *fakeRoute) Name() string       { return f.name }
 func (f *fakeRoute) Children() []Handle { return nil }
-func (f *fakeRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (f *fakeRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(f, depth)
 }
 
 // fake returns a fakeRoute answering res (with an optional value/message).
-func fake(name string, res upstream.Result, text ...string) *fakeRoute {
+func fake(name string, res mc.Result, text ...string) *fakeRoute {
 	f := &fakeRoute{name: name, res: res}
 	if len(text) > 0 {
 		if res.IsError() {
@@ -72,7 +71,7 @@ func fake(name string, res upstream.Result, text ...string) *fakeRoute {
 // capture is a Callback that records the replies it gets, as text.
 type capture struct{ got []string }
 
-func (c *capture) OnReply(rep *upstream.Reply) {
+func (c *capture) OnReply(rep *mc.Reply) {
 	s := rep.Result.String()
 	if len(rep.Value) > 0 {
 		s += "=" + string(rep.Value)
@@ -88,8 +87,8 @@ func (c *capture) String() string { return strings.Join(c.got, ",") }
 // testCtx is a Ctx with no servers, for handles over fake children.
 func testCtx() *Ctx { return &Ctx{pools: make([]any, numStateKinds)} }
 
-func req(op string, key string) *upstream.Request {
-	r := &upstream.Request{Key: []byte(key)}
+func req(op string, key string) *mc.Request {
+	r := &mc.Request{Key: []byte(key)}
 	for o := 0; o < 64; o++ {
 		if opName(o) == op {
 			r.Op = opFromInt(o)
@@ -99,7 +98,7 @@ func req(op string, key string) *upstream.Request {
 }
 
 func TestFakeSelf(t *testing.T) {
-	f := fake("a", upstream.ResFound, "v")
+	f := fake("a", mc.ResFound, "v")
 	c := &capture{}
 	f.Route(testCtx(), req("get", "k"), c)
 	if c.String() != "mc_res_found=v" || f.seen[0] != "get k" {

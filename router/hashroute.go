@@ -1,9 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("HashRoute", newHashRoute) }
@@ -16,10 +16,10 @@ type hashRoute struct {
 	children []Handle
 }
 
-func (h *hashRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (h *hashRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	i := h.fn.Index(RoutingKey(req.Key))
 	if i < 0 || i >= len(h.children) {
-		ctx.replyLocal(cb, upstream.ResLocalError, msgIndexOutOfRange)
+		ctx.replyLocal(cb, mc.ResLocalError, msgIndexOutOfRange)
 		return
 	}
 	h.children[i].Route(ctx, req, cb)
@@ -63,7 +63,7 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 				return nullRoute{}, nil
 			}
 		}
-		return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}, nil
+		return &errorRoute{res: mc.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}, nil
 	case 1:
 		return hs[0], nil // one child: the child itself, as in mcrouter
 	}
@@ -74,7 +74,7 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: hs}, nil
 }
 
-func (h *hashRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (h *hashRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(h, depth)
 	i := h.fn.Index(RoutingKey(req.Key))
 	if i >= 0 && i < len(h.children) {

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("LatencyInjectionRoute", newLatencyInjectionRoute) }
@@ -37,14 +37,14 @@ const (
 type latencyState struct {
 	r     *latencyInjectionRoute
 	ctx   *Ctx
-	cb    upstream.Callback
+	cb    mc.Callback
 	start int64 // loop clock when the request arrived
 	phase uint8
 	req   RequestCopy // the request while it waits to be sent
 	rep   ReplyCopy   // the reply while it waits to be answered
 }
 
-func (r *latencyInjectionRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *latencyInjectionRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[latencyState](ctx, latencyKind)
 	st.r, st.ctx, st.cb, st.start = r, ctx, cb, ctx.Up.NowNanos()
 	if r.before > 0 {
@@ -58,7 +58,7 @@ func (r *latencyInjectionRoute) Route(ctx *Ctx, req *upstream.Request, cb upstre
 	r.child.Route(ctx, req, st)
 }
 
-func (st *latencyState) OnReply(rep *upstream.Reply) {
+func (st *latencyState) OnReply(rep *mc.Reply) {
 	r := st.r
 	if r.after == 0 && st.padding() <= 0 {
 		st.finish(rep)
@@ -101,7 +101,7 @@ func (st *latencyState) OnTimer() {
 }
 
 // finish answers the caller with rep and releases st.
-func (st *latencyState) finish(rep *upstream.Reply) {
+func (st *latencyState) finish(rep *mc.Reply) {
 	ctx, cb := st.ctx, st.cb
 	st.ctx, st.cb = nil, nil
 	cb.OnReply(rep) // rep may be st.rep: release only after
@@ -110,7 +110,7 @@ func (st *latencyState) finish(rep *upstream.Reply) {
 
 func (r *latencyInjectionRoute) Name() string       { return r.name }
 func (r *latencyInjectionRoute) Children() []Handle { return r.kids }
-func (r *latencyInjectionRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *latencyInjectionRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	r.child.Traverse(req, depth+1, visit)
 }

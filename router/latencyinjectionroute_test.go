@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"mcroute/codec/mc"
 	"mcroute/upstream"
 )
 
@@ -25,17 +26,17 @@ func TestLatencyInjectionRoute(t *testing.T) {
 	cases := []struct {
 		name                 string
 		before, after, total time.Duration
-		res                  upstream.Result
+		res                  mc.Result
 		childAt              int // ms at which a deferred child answers; -1: at once
 		sentAt, answeredAt   int // ms
 	}{
-		{"before", 10 * time.Millisecond, 0, 0, upstream.ResFound, -1, 10, 10},
-		{"after", 0, 20 * time.Millisecond, 0, upstream.ResStored, -1, 0, 20},
-		{"before and after, slow child", 10 * time.Millisecond, 20 * time.Millisecond, 0, upstream.ResNotFound, 15, 10, 35},
-		{"total pads", 0, 0, 50 * time.Millisecond, upstream.ResFound, 5, 0, 50},
-		{"total already spent", 10 * time.Millisecond, 0, 5 * time.Millisecond, upstream.ResFound, -1, 10, 10},
-		{"total after after", 0, 10 * time.Millisecond, 30 * time.Millisecond, upstream.ResTimeout, 5, 0, 30},
-		{"error passes", 0, 5 * time.Millisecond, 0, upstream.ResTimeout, -1, 0, 5},
+		{"before", 10 * time.Millisecond, 0, 0, mc.ResFound, -1, 10, 10},
+		{"after", 0, 20 * time.Millisecond, 0, mc.ResStored, -1, 0, 20},
+		{"before and after, slow child", 10 * time.Millisecond, 20 * time.Millisecond, 0, mc.ResNotFound, 15, 10, 35},
+		{"total pads", 0, 0, 50 * time.Millisecond, mc.ResFound, 5, 0, 50},
+		{"total already spent", 10 * time.Millisecond, 0, 5 * time.Millisecond, mc.ResFound, -1, 10, 10},
+		{"total after after", 0, 10 * time.Millisecond, 30 * time.Millisecond, mc.ResTimeout, 5, 0, 30},
+		{"error passes", 0, 5 * time.Millisecond, 0, mc.ResTimeout, -1, 0, 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,7 +46,7 @@ func TestLatencyInjectionRoute(t *testing.T) {
 			r := &latencyInjectionRoute{child: child, kids: []Handle{child}, before: tc.before, after: tc.after, total: tc.total}
 			key := []byte("key")
 			cb := &capture{}
-			r.Route(ctx, &upstream.Request{Op: req("get", "").Op, Key: key}, cb)
+			r.Route(ctx, &mc.Request{Op: req("get", "").Op, Key: key}, cb)
 			copy(key, "###") // the caller's buffer may change meanwhile
 			sentAt, answeredAt := -1, -1
 			for now := 0; now <= 100; now++ {
@@ -83,7 +84,7 @@ func TestLatencyInjectionRoute(t *testing.T) {
 // and replies.
 func TestLatencyInjectionMany(t *testing.T) {
 	ctx, t0 := timerCtx()
-	child := fake("c", upstream.ResFound, "v")
+	child := fake("c", mc.ResFound, "v")
 	r := &latencyInjectionRoute{child: child, kids: []Handle{child}, before: time.Millisecond, after: time.Millisecond}
 	var cbs []*capture
 	for i := range 5 {

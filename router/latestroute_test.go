@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func latestOnes(n int) []float64 {
@@ -71,9 +71,9 @@ func TestLatestRoute(t *testing.T) {
 	var fs []*fakeRoute
 	var list []string
 	for i := range 8 {
-		res := upstream.ResTimeout
+		res := mc.ResTimeout
 		if i == 3 { // the second pick (order [6 3 1 ...]) answers
-			res = upstream.ResFound
+			res = mc.ResFound
 		}
 		f := fake(fmt.Sprint("c", i), res, fmt.Sprint("c", i))
 		fs = append(fs, f)

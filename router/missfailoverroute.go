@@ -1,9 +1,8 @@
 package router
 
 import (
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("MissFailoverRoute", newMissFailoverRoute) }
@@ -24,14 +23,14 @@ var missFailoverKind = newStateKind()
 type missFailoverState struct {
 	r    *missFailoverRoute
 	ctx  *Ctx
-	cb   upstream.Callback
-	req  *upstream.Request // the caller's, valid until cb is answered
-	i    int               // child in flight
-	best ReplyCopy         // return_best_on_error: the least bad so far
+	cb   mc.Callback
+	req  *mc.Request // the caller's, valid until cb is answered
+	i    int         // child in flight
+	best ReplyCopy   // return_best_on_error: the least bad so far
 }
 
-func (r *missFailoverRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
-	if !req.Op.IsGet() && req.Op != codec.OpDelete {
+func (r *missFailoverRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
+	if !req.Op.IsGet() && req.Op != mc.OpDelete {
 		r.children[0].Route(ctx, req, cb)
 		return
 	}
@@ -41,21 +40,21 @@ func (r *missFailoverRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.C
 	r.children[0].Route(ctx, req, st)
 }
 
-func isHitOrOK(r upstream.Result) bool {
+func isHitOrOK(r mc.Result) bool {
 	switch r {
-	case upstream.ResDeleted, upstream.ResFound, upstream.ResTouched, upstream.ResOK:
+	case mc.ResDeleted, mc.ResFound, mc.ResTouched, mc.ResOK:
 		return true
 	}
 	return false
 }
 
-func (st *missFailoverState) OnReply(rep *upstream.Reply) {
+func (st *missFailoverState) OnReply(rep *mc.Reply) {
 	r := st.r
 	if isHitOrOK(rep.Result) {
 		st.finish(rep)
 		return
 	}
-	if r.best && (st.i == 0 || !upstream.Worse(rep.Result, st.best.R.Result)) {
+	if r.best && (st.i == 0 || !mc.Worse(rep.Result, st.best.R.Result)) {
 		st.best.Set(rep)
 	}
 	st.i++
@@ -71,7 +70,7 @@ func (st *missFailoverState) OnReply(rep *upstream.Reply) {
 }
 
 // finish answers the caller with rep and releases st.
-func (st *missFailoverState) finish(rep *upstream.Reply) {
+func (st *missFailoverState) finish(rep *mc.Reply) {
 	ctx, cb := st.ctx, st.cb
 	st.ctx, st.cb, st.req = nil, nil, nil
 	cb.OnReply(rep) // rep may be st.best: release only after
@@ -80,7 +79,7 @@ func (st *missFailoverState) finish(rep *upstream.Reply) {
 
 func (r *missFailoverRoute) Name() string       { return "miss-failover" }
 func (r *missFailoverRoute) Children() []Handle { return r.children }
-func (r *missFailoverRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *missFailoverRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

@@ -1,40 +1,39 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestMissFailoverRoute(t *testing.T) {
 	const (
-		hit  = upstream.ResFound
-		miss = upstream.ResNotFound
-		tmo  = upstream.ResTimeout
+		hit  = mc.ResFound
+		miss = mc.ResNotFound
+		tmo  = mc.ResTimeout
 	)
 	cases := []struct {
 		name     string
 		best     bool
-		results  []upstream.Result
+		results  []mc.Result
 		op       string
 		deferred bool
 		want     string
 		seen     string
 	}{
-		{"hit on the first", false, []upstream.Result{hit, hit}, "get", false, "mc_res_found=a", "a:get k"},
-		{"miss then hit", false, []upstream.Result{miss, tmo, hit}, "gets", false, "mc_res_found=c", "a:gets k,b:gets k,c:gets k"},
-		{"all miss: last reply", false, []upstream.Result{miss, miss, miss}, "get", false, "mc_res_notfound=c", "a:get k,b:get k,c:get k"},
-		{"error last: last reply", false, []upstream.Result{miss, tmo}, "get", false, "mc_res_timeout(b)", "a:get k,b:get k"},
-		{"best: miss beats a later error", true, []upstream.Result{tmo, miss, tmo}, "get", false, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
-		{"best: ties keep the later", true, []upstream.Result{miss, miss, upstream.ResRemoteError}, "get", false, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
-		{"best: first error kept when all worse", true, []upstream.Result{tmo, upstream.ResLocalError}, "gat", false, "mc_res_timeout(a)", "a:gat k,b:gat k"},
-		{"delete fails over on miss", false, []upstream.Result{miss, upstream.ResDeleted}, "delete", false, "mc_res_deleted=b", "a:delete k,b:delete k"},
-		{"OK stops", false, []upstream.Result{upstream.ResOK, hit}, "get", false, "mc_res_ok=a", "a:get k"},
-		{"set goes to the first only", false, []upstream.Result{tmo, upstream.ResStored}, "set", false, "mc_res_timeout(a)", "a:set k"},
-		{"touch goes to the first only", false, []upstream.Result{miss, upstream.ResTouched}, "touch", false, "mc_res_notfound=a", "a:touch k"},
-		{"slow children", true, []upstream.Result{miss, tmo, hit}, "get", true, "mc_res_found=c", "a:get k,b:get k,c:get k"},
-		{"slow children, none hit", true, []upstream.Result{tmo, miss, tmo}, "get", true, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
+		{"hit on the first", false, []mc.Result{hit, hit}, "get", false, "mc_res_found=a", "a:get k"},
+		{"miss then hit", false, []mc.Result{miss, tmo, hit}, "gets", false, "mc_res_found=c", "a:gets k,b:gets k,c:gets k"},
+		{"all miss: last reply", false, []mc.Result{miss, miss, miss}, "get", false, "mc_res_notfound=c", "a:get k,b:get k,c:get k"},
+		{"error last: last reply", false, []mc.Result{miss, tmo}, "get", false, "mc_res_timeout(b)", "a:get k,b:get k"},
+		{"best: miss beats a later error", true, []mc.Result{tmo, miss, tmo}, "get", false, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
+		{"best: ties keep the later", true, []mc.Result{miss, miss, mc.ResRemoteError}, "get", false, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
+		{"best: first error kept when all worse", true, []mc.Result{tmo, mc.ResLocalError}, "gat", false, "mc_res_timeout(a)", "a:gat k,b:gat k"},
+		{"delete fails over on miss", false, []mc.Result{miss, mc.ResDeleted}, "delete", false, "mc_res_deleted=b", "a:delete k,b:delete k"},
+		{"OK stops", false, []mc.Result{mc.ResOK, hit}, "get", false, "mc_res_ok=a", "a:get k"},
+		{"set goes to the first only", false, []mc.Result{tmo, mc.ResStored}, "set", false, "mc_res_timeout(a)", "a:set k"},
+		{"touch goes to the first only", false, []mc.Result{miss, mc.ResTouched}, "touch", false, "mc_res_notfound=a", "a:touch k"},
+		{"slow children", true, []mc.Result{miss, tmo, hit}, "get", true, "mc_res_found=c", "a:get k,b:get k,c:get k"},
+		{"slow children, none hit", true, []mc.Result{tmo, miss, tmo}, "get", true, "mc_res_notfound=b", "a:get k,b:get k,c:get k"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

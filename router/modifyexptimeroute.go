@@ -4,9 +4,8 @@ import (
 	"math"
 	"strconv"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("ModifyExptimeRoute", newModifyExptimeRoute) }
@@ -31,22 +30,22 @@ var modifyExptimeKind = newStateKind()
 // answered, and that is after target answers.
 type modifyExptimeState struct {
 	ctx *Ctx
-	cb  upstream.Callback
-	req upstream.Request
+	cb  mc.Callback
+	req mc.Request
 }
 
 // carriesExptime reports whether op has an exptime ModifyExptimeRoute
 // rewrites.
-func carriesExptime(op codec.Op) bool {
+func carriesExptime(op mc.Op) bool {
 	switch op {
-	case codec.OpSet, codec.OpAdd, codec.OpReplace, codec.OpAppend, codec.OpPrepend, codec.OpCas,
-		codec.OpTouch, codec.OpGat, codec.OpGats:
+	case mc.OpSet, mc.OpAdd, mc.OpReplace, mc.OpAppend, mc.OpPrepend, mc.OpCas,
+		mc.OpTouch, mc.OpGat, mc.OpGats:
 		return true
 	}
 	return false
 }
 
-func (r *modifyExptimeRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *modifyExptimeRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	if !carriesExptime(req.Op) || (r.min && req.Exptime != 0 && req.Exptime <= r.exptime) {
 		r.target.Route(ctx, req, cb)
 		return
@@ -57,16 +56,16 @@ func (r *modifyExptimeRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.
 	r.target.Route(ctx, &st.req, st)
 }
 
-func (st *modifyExptimeState) OnReply(rep *upstream.Reply) {
+func (st *modifyExptimeState) OnReply(rep *mc.Reply) {
 	ctx, cb := st.ctx, st.cb
-	st.ctx, st.cb, st.req = nil, nil, upstream.Request{}
+	st.ctx, st.cb, st.req = nil, nil, mc.Request{}
 	cb.OnReply(rep)
 	release(ctx, modifyExptimeKind, st)
 }
 
 func (r *modifyExptimeRoute) Name() string       { return r.name }
 func (r *modifyExptimeRoute) Children() []Handle { return r.kids }
-func (r *modifyExptimeRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *modifyExptimeRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	r.target.Traverse(req, depth+1, visit)
 }

@@ -2,10 +2,9 @@ package router
 
 import (
 	"fmt"
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 // reqRec is a fake child that also records the full request it got (after
@@ -13,10 +12,10 @@ import (
 type reqRec struct {
 	*fakeRoute
 	got []string // "op key exptime=N"
-	req *upstream.Request
+	req *mc.Request
 }
 
-func (r *reqRec) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *reqRec) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	r.got = append(r.got, fmt.Sprintf("%s %s exptime=%d", req.Op, req.Key, req.Exptime))
 	r.req = req
 	r.fakeRoute.Route(ctx, req, cb)
@@ -29,25 +28,25 @@ func TestModifyExptimeRoute(t *testing.T) {
 		min      bool
 		op       string
 		in       int64
-		res      upstream.Result
+		res      mc.Result
 		deferred bool
 		want     string // what the child got
 	}{
-		{"set on set", 10, false, "set", 100, upstream.ResStored, false, "set k exptime=10"},
-		{"set on an infinite set", 10, false, "add", 0, upstream.ResNotStored, false, "add k exptime=10"},
-		{"set on touch", 10, false, "touch", 100, upstream.ResTouched, false, "touch k exptime=10"},
-		{"set on gat", 10, false, "gat", 100, upstream.ResFound, false, "gat k exptime=10"},
-		{"set on gats, slow child", 10, false, "gats", 100, upstream.ResNotFound, true, "gats k exptime=10"},
-		{"get has no exptime", 10, false, "get", 0, upstream.ResFound, false, "get k exptime=0"},
-		{"delete is left alone", 10, false, "delete", 5, upstream.ResDeleted, false, "delete k exptime=5"},
-		{"incr is left alone", 10, false, "incr", 0, upstream.ResFound, false, "incr k exptime=0"},
-		{"min lowers infinite", 60, true, "set", 0, upstream.ResStored, false, "set k exptime=60"},
-		{"min lowers larger", 60, true, "replace", 3600, upstream.ResStored, false, "replace k exptime=60"},
-		{"min keeps smaller", 60, true, "append", 30, upstream.ResStored, false, "append k exptime=30"},
-		{"min keeps negative", 60, true, "prepend", -1, upstream.ResStored, false, "prepend k exptime=-1"},
-		{"negative set expires", -1, false, "cas", 100, upstream.ResExists, false, "cas k exptime=-1"},
-		{"min negative", -1, true, "set", 0, upstream.ResStored, false, "set k exptime=-1"},
-		{"error passes through", 10, false, "set", 100, upstream.ResTimeout, true, "set k exptime=10"},
+		{"set on set", 10, false, "set", 100, mc.ResStored, false, "set k exptime=10"},
+		{"set on an infinite set", 10, false, "add", 0, mc.ResNotStored, false, "add k exptime=10"},
+		{"set on touch", 10, false, "touch", 100, mc.ResTouched, false, "touch k exptime=10"},
+		{"set on gat", 10, false, "gat", 100, mc.ResFound, false, "gat k exptime=10"},
+		{"set on gats, slow child", 10, false, "gats", 100, mc.ResNotFound, true, "gats k exptime=10"},
+		{"get has no exptime", 10, false, "get", 0, mc.ResFound, false, "get k exptime=0"},
+		{"delete is left alone", 10, false, "delete", 5, mc.ResDeleted, false, "delete k exptime=5"},
+		{"incr is left alone", 10, false, "incr", 0, mc.ResFound, false, "incr k exptime=0"},
+		{"min lowers infinite", 60, true, "set", 0, mc.ResStored, false, "set k exptime=60"},
+		{"min lowers larger", 60, true, "replace", 3600, mc.ResStored, false, "replace k exptime=60"},
+		{"min keeps smaller", 60, true, "append", 30, mc.ResStored, false, "append k exptime=30"},
+		{"min keeps negative", 60, true, "prepend", -1, mc.ResStored, false, "prepend k exptime=-1"},
+		{"negative set expires", -1, false, "cas", 100, mc.ResExists, false, "cas k exptime=-1"},
+		{"min negative", -1, true, "set", 0, mc.ResStored, false, "set k exptime=-1"},
+		{"error passes through", 10, false, "set", 100, mc.ResTimeout, true, "set k exptime=10"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

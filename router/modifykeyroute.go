@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"strings"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("ModifyKeyRoute", newModifyKeyRoute) }
@@ -45,8 +45,8 @@ var modifyKeyKind = newStateKind()
 // answered, after target answers.
 type modifyKeyState struct {
 	ctx *Ctx
-	cb  upstream.Callback
-	req upstream.Request
+	cb  mc.Callback
+	req mc.Request
 	key []byte
 }
 
@@ -105,7 +105,7 @@ func keyError(key []byte) []byte {
 	return nil
 }
 
-func (r *modifyKeyRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *modifyKeyRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	st := acquire[modifyKeyState](ctx, modifyKeyKind)
 	key, changed := r.appendKey(st.key[:0], req.Key)
 	st.key = key
@@ -116,7 +116,7 @@ func (r *modifyKeyRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Call
 	}
 	if msg := keyError(key); msg != nil {
 		release(ctx, modifyKeyKind, st)
-		ctx.replyLocal(cb, upstream.ResLocalError, msg)
+		ctx.replyLocal(cb, mc.ResLocalError, msg)
 		return
 	}
 	st.ctx, st.cb, st.req = ctx, cb, *req
@@ -124,9 +124,9 @@ func (r *modifyKeyRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Call
 	r.target.Route(ctx, &st.req, st)
 }
 
-func (st *modifyKeyState) OnReply(rep *upstream.Reply) {
+func (st *modifyKeyState) OnReply(rep *mc.Reply) {
 	ctx, cb := st.ctx, st.cb
-	st.ctx, st.cb, st.req = nil, nil, upstream.Request{}
+	st.ctx, st.cb, st.req = nil, nil, mc.Request{}
 	cb.OnReply(rep)
 	release(ctx, modifyKeyKind, st)
 }
@@ -135,7 +135,7 @@ func (r *modifyKeyRoute) Name() string       { return "modify-key" }
 func (r *modifyKeyRoute) Children() []Handle { return r.kids }
 
 // Traverse follows target with the modified key.
-func (r *modifyKeyRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *modifyKeyRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	if key, changed := r.appendKey(nil, req.Key); changed && keyError(key) == nil {
 		mod := *req

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func TestModifyKeyRoute(t *testing.T) {
@@ -41,7 +41,7 @@ func TestModifyKeyRoute(t *testing.T) {
 	for _, tc := range cases {
 		for _, op := range []string{"get", "set", "delete"} {
 			t.Run(tc.name+"/"+op, func(t *testing.T) {
-				child := &reqRec{fakeRoute: fake("t", upstream.ResFound, "v")}
+				child := &reqRec{fakeRoute: fake("t", mc.ResFound, "v")}
 				v, err := jsonm.Parse("t.json", []byte(`{"target":"T",`+tc.cfg+`}`))
 				if err != nil {
 					t.Fatal(err)
@@ -74,7 +74,7 @@ func TestModifyKeyRoute(t *testing.T) {
 // TestModifyKeyRouteSlowChild: the new key stays valid until the target
 // answers, and the target's reply (an error here) is passed on.
 func TestModifyKeyRouteSlowChild(t *testing.T) {
-	child := &reqRec{fakeRoute: fake("t", upstream.ResTimeout, "Reply timeout")}
+	child := &reqRec{fakeRoute: fake("t", mc.ResTimeout, "Reply timeout")}
 	child.deferred = true
 	h := &modifyKeyRoute{target: child, ensure: []byte("pre:"), suffix: []byte(":x")}
 	ctx := testCtx()

@@ -1,8 +1,8 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("NullRoute", newNullRoute) }
@@ -11,7 +11,7 @@ func init() { register("NullRoute", newNullRoute) }
 // updates, NOT_FOUND otherwise) without sending anything.
 type nullRoute struct{}
 
-func (nullRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (nullRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	ctx.replyLocal(cb, defaultResult(req), nil)
 }
 
@@ -21,4 +21,4 @@ func (nullRoute) Children() []Handle { return nil }
 // newNullRoute builds NullRoute.
 func newNullRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) { return nullRoute{}, nil }
 
-func (n nullRoute) Traverse(req *upstream.Request, depth int, visit Visitor) { visit(n, depth) }
+func (n nullRoute) Traverse(req *mc.Request, depth int, visit Visitor) { visit(n, depth) }

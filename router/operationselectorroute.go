@@ -3,9 +3,8 @@ package router
 import (
 	"sort"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() {
@@ -17,11 +16,11 @@ func init() {
 // OperationSelectorRoute (alias PrefixPolicyRoute), mcrouter-behaviour.md
 // §2.2. The handle for every op is decided at config time.
 type operationSelectorRoute struct {
-	byOp     [codec.NumOps]Handle // nil: no route for that op
-	children []Handle             // distinct handles, for Children
+	byOp     [mc.NumOps]Handle // nil: no route for that op
+	children []Handle          // distinct handles, for Children
 }
 
-func (r *operationSelectorRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *operationSelectorRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	if int(req.Op) < len(r.byOp) {
 		if h := r.byOp[req.Op]; h != nil {
 			h.Route(ctx, req, cb)
@@ -31,14 +30,14 @@ func (r *operationSelectorRoute) Route(ctx *Ctx, req *upstream.Request, cb upstr
 	// mcrouter answers a default-constructed reply: result UNKNOWN, which
 	// the client sees as "SERVER_ERROR unexpected result mc_res_unknown (0)
 	// for <op>".
-	ctx.replyLocal(cb, upstream.ResUnknown, nil)
+	ctx.replyLocal(cb, mc.ResUnknown, nil)
 }
 
 func (r *operationSelectorRoute) Name() string       { return "operation-selector" }
 func (r *operationSelectorRoute) Children() []Handle { return r.children }
 
 // Traverse visits the handle req's op goes to, if any.
-func (r *operationSelectorRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *operationSelectorRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	if int(req.Op) < len(r.byOp) {
 		if h := r.byOp[req.Op]; h != nil {
@@ -53,26 +52,26 @@ func (r *operationSelectorRoute) Traverse(req *upstream.Request, depth int, visi
 // them: mcroute does not speak those commands. flushall and flushre are
 // kept for completeness; flush_all ignores routing (§1.6) and flush_regex
 // is refused by the engine.
-var opPolicyNames = map[string]codec.Op{
-	"get":       codec.OpGet,
-	"gets":      codec.OpGets,
-	"gat":       codec.OpGat,
-	"gats":      codec.OpGats,
-	"set":       codec.OpSet,
-	"add":       codec.OpAdd,
-	"replace":   codec.OpReplace,
-	"append":    codec.OpAppend,
-	"prepend":   codec.OpPrepend,
-	"cas":       codec.OpCas,
-	"delete":    codec.OpDelete,
-	"incr":      codec.OpIncr,
-	"decr":      codec.OpDecr,
-	"touch":     codec.OpTouch,
-	"flushall":  codec.OpFlushAll,
-	"flushre":   codec.OpFlushRegex,
-	"metaget":   codec.OpNone,
-	"lease-get": codec.OpNone,
-	"lease-set": codec.OpNone,
+var opPolicyNames = map[string]mc.Op{
+	"get":       mc.OpGet,
+	"gets":      mc.OpGets,
+	"gat":       mc.OpGat,
+	"gats":      mc.OpGats,
+	"set":       mc.OpSet,
+	"add":       mc.OpAdd,
+	"replace":   mc.OpReplace,
+	"append":    mc.OpAppend,
+	"prepend":   mc.OpPrepend,
+	"cas":       mc.OpCas,
+	"delete":    mc.OpDelete,
+	"incr":      mc.OpIncr,
+	"decr":      mc.OpDecr,
+	"touch":     mc.OpTouch,
+	"flushall":  mc.OpFlushAll,
+	"flushre":   mc.OpFlushRegex,
+	"metaget":   mc.OpNone,
+	"lease-get": mc.OpNone,
+	"lease-set": mc.OpNone,
 }
 
 const validOps = "get, gets, gat, gats, metaget, lease-get, lease-set, set, add, replace, append, prepend, cas, delete, incr, decr, touch, flushall, flushre"
@@ -134,7 +133,7 @@ func newOperationSelectorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error)
 		if err != nil {
 			return nil, err
 		}
-		if op != codec.OpNone {
+		if op != mc.OpNone {
 			r.byOp[op] = h
 			add(h)
 		}

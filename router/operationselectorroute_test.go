@@ -4,9 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // opSelFakes holds the fakes built by "OpSelTestRoute|tag" (or
@@ -20,7 +19,7 @@ func init() {
 		if cfg.IsObject() {
 			tag, _ = cfg.Get("tag").String()
 		}
-		f := fake(tag, upstream.ResFound, tag)
+		f := fake(tag, mc.ResFound, tag)
 		opSelFakes[tag] = f
 		return f, nil
 	})
@@ -66,7 +65,7 @@ func TestOperationSelectorRoute(t *testing.T) {
 
 func TestOperationSelectorRouteNoDefault(t *testing.T) {
 	clear(opSelFakes)
-	slow := fake("slow", upstream.ResTimeout, "Reply timeout")
+	slow := fake("slow", mc.ResTimeout, "Reply timeout")
 	slow.deferred = true
 	register("OpSelSlowRoute", func(b *builder, cfg, at *jsonm.Value) (Handle, error) { return slow, nil })
 	defer delete(constructors, "OpSelSlowRoute")
@@ -103,8 +102,8 @@ func TestOperationSelectorRouteNoDefault(t *testing.T) {
 		t.Errorf("add traverses %v", path)
 	}
 	var r operationSelectorRoute
-	if len(r.byOp) != codec.NumOps {
-		t.Fatal("byOp is not indexed by codec.Op")
+	if len(r.byOp) != mc.NumOps {
+		t.Fatal("byOp is not indexed by mc.Op")
 	}
 }
 

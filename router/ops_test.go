@@ -1,6 +1,6 @@
 package router
 
-import "mcroute/codec"
+import "mcroute/codec/mc"
 
-func opName(o int) string      { return codec.Op(o).String() }
-func opFromInt(o int) codec.Op { return codec.Op(o) }
+func opName(o int) string   { return mc.Op(o).String() }
+func opFromInt(o int) mc.Op { return mc.Op(o) }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/router"
 	"mcroute/upstream"
 	"mcroute/upstream/upstreamtest"
@@ -17,16 +18,16 @@ type pipe struct {
 	ctx   *router.Ctx
 	fakes []*upstreamtest.FakeConn
 	p     codec.Parser
-	req   upstream.Request
+	req   mc.Request
 	out   []byte
 	key   []byte
 }
 
-func (p *pipe) OnReply(rep *upstream.Reply) {
+func (p *pipe) OnReply(rep *mc.Reply) {
 	switch rep.Result {
-	case upstream.ResFound:
+	case mc.ResFound:
 		p.out = codec.AppendValue(p.out, p.key, rep.Flags, rep.Value, rep.Cas, false)
-	case upstream.ResStored:
+	case mc.ResStored:
 		p.out = append(p.out, "STORED\r\n"...)
 	default:
 		p.out = append(p.out, rep.Result.String()...)
@@ -66,7 +67,7 @@ func (p *pipe) roundTrip(in []byte, reply string) []byte {
 	}
 	r := &p.p.Req
 	p.key = append(p.key[:0], r.Keys[0]...)
-	p.req = upstream.Request{Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, Key: p.key, Value: r.Value}
+	p.req = mc.Request{Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, Key: p.key, Value: r.Value}
 	p.ctx.Cfg.Root.Route(p.ctx, &p.req, p)
 	p.ctx.Up.Flush()
 	for i, f := range p.fakes {
@@ -112,7 +113,7 @@ func BenchmarkPathSet(b *testing.B) {
 func BenchmarkRouteOnly(b *testing.B) {
 	p := newPipe(b, 10)
 	p.key = []byte("user:12345:profile")
-	p.req = upstream.Request{Op: codec.OpGet, Key: p.key}
+	p.req = mc.Request{Op: mc.OpGet, Key: p.key}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		p.ctx.Cfg.Root.Route(p.ctx, &p.req, p)

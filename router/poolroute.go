@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"mcroute/codec/mc"
 	"mcroute/router/hashfunc"
 	"mcroute/router/jsonm"
 	"mcroute/upstream"
@@ -92,7 +93,7 @@ func emptyHash(v *jsonm.Value, name string) Handle {
 			return nullRoute{}
 		}
 	}
-	return &errorRoute{res: upstream.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}
+	return &errorRoute{res: mc.ResLocalError, msg: []byte("HashRoute with empty children, name: " + name)}
 }
 
 // hashOptions reads a "hash" value: a string names hash_func; an object

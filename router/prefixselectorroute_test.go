@@ -1,10 +1,9 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"strings"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestPrefixSelectorRoute(t *testing.T) {
@@ -30,7 +29,7 @@ func TestPrefixSelectorRoute(t *testing.T) {
 		{"/*/b/foo", "mc_res_found=H", "H:get /*/b/foo W:get /*/b/foo"},
 	}
 	for _, tc := range cases {
-		fakes := []*fakeRoute{fake("F", upstream.ResFound, "F"), fake("G", upstream.ResFound, "G"), fake("H", upstream.ResFound, "H"), fake("W", upstream.ResFound, "W")}
+		fakes := []*fakeRoute{fake("F", mc.ResFound, "F"), fake("G", mc.ResFound, "G"), fake("H", mc.ResFound, "H"), fake("W", mc.ResFound, "W")}
 		r := fakeRoot(t, cfg, "/a/a/", false, fakes...)
 		cb := &capture{}
 		r.Route(testCtx(), req("get", tc.key), cb)

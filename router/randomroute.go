@@ -3,8 +3,8 @@ package router
 import (
 	"math/rand/v2"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 func init() { register("RandomRoute", newRandomRoute) }
@@ -18,7 +18,7 @@ type randomRoute struct {
 	n        uint64
 }
 
-func (r *randomRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *randomRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	r.children[rand.Uint64N(r.n)].Route(ctx, req, cb)
 }
 
@@ -27,7 +27,7 @@ func (r *randomRoute) Children() []Handle { return r.children }
 
 // Traverse visits every child, as mcrouter's does: any of them may be
 // picked.
-func (r *randomRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *randomRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	traverseAll(r, r.children, req, depth, visit)
 }
 

@@ -1,22 +1,21 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"testing"
-
-	"mcroute/upstream"
 )
 
 func TestRandomRoute(t *testing.T) {
 	cases := []struct {
 		name string
-		res  upstream.Result
+		res  mc.Result
 		text string
 		want string
 	}{
-		{"hit", upstream.ResFound, "v", "mc_res_found=v"},
-		{"miss", upstream.ResNotFound, "", "mc_res_notfound"},
-		{"error", upstream.ResLocalError, "boom", "mc_res_local_error(boom)"},
-		{"timeout", upstream.ResTimeout, "Reply timeout", "mc_res_timeout(Reply timeout)"},
+		{"hit", mc.ResFound, "v", "mc_res_found=v"},
+		{"miss", mc.ResNotFound, "", "mc_res_notfound"},
+		{"error", mc.ResLocalError, "boom", "mc_res_local_error(boom)"},
+		{"timeout", mc.ResTimeout, "Reply timeout", "mc_res_timeout(Reply timeout)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

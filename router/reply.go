@@ -1,21 +1,19 @@
 package router
 
-import (
-	"mcroute/upstream"
-)
+import "mcroute/codec/mc"
 
 // replyLocal answers cb with a reply made by the router itself, using the
 // Ctx's scratch Reply so that nothing is allocated.
-func (c *Ctx) replyLocal(cb upstream.Callback, res upstream.Result, msg []byte) {
-	c.rep = upstream.Reply{Result: res, Msg: msg}
+func (c *Ctx) replyLocal(cb mc.Callback, res mc.Result, msg []byte) {
+	c.rep = mc.Reply{Result: res, Msg: msg}
 	cb.OnReply(&c.rep)
 }
 
 // defaultResult is mcrouter's default reply: NOT_STORED for update-like
 // operations, NOT_FOUND for everything else.
-func defaultResult(req *upstream.Request) upstream.Result {
+func defaultResult(req *mc.Request) mc.Result {
 	if req.Op.IsUpdate() {
-		return upstream.ResNotStored
+		return mc.ResNotStored
 	}
-	return upstream.ResNotFound
+	return mc.ResNotFound
 }

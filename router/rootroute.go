@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // rootRoute picks the routes for a key's routing prefix, as mcrouter's
@@ -185,7 +185,7 @@ func find(s []keyedTargets, key []byte) *targets {
 	return nil
 }
 
-func (r *rootRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *rootRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	key := req.Key
 	pl := RoutingPrefixLen(key)
 	if pl == 0 && r.defT.one != nil {
@@ -269,10 +269,10 @@ func (r *rootRoute) targetsFor(key []byte) []Handle {
 
 // dispatch sends req to hs[0] for the answer and, in the background, a
 // copy of req to the others.
-func (r *rootRoute) dispatch(ctx *Ctx, req *upstream.Request, cb upstream.Callback, hs []Handle) {
+func (r *rootRoute) dispatch(ctx *Ctx, req *mc.Request, cb mc.Callback, hs []Handle) {
 	switch len(hs) {
 	case 0:
-		ctx.replyLocal(cb, upstream.ResLocalError, msgNoRoute)
+		ctx.replyLocal(cb, mc.ResLocalError, msgNoRoute)
 		return
 	case 1:
 		hs[0].Route(ctx, req, cb)
@@ -304,7 +304,7 @@ type rootAsync struct {
 	req     RequestCopy
 }
 
-func (st *rootAsync) OnReply(*upstream.Reply) {
+func (st *rootAsync) OnReply(*mc.Reply) {
 	st.pending--
 	if st.pending > 0 {
 		return
@@ -335,7 +335,7 @@ func (r *rootRoute) Children() []Handle {
 	return hs
 }
 
-func (r *rootRoute) Traverse(req *upstream.Request, depth int, visit Visitor) {
+func (r *rootRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(r, depth)
 	for _, h := range r.targetsFor(req.Key) {
 		h.Traverse(req, depth+1, visit)

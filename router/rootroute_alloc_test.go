@@ -5,23 +5,23 @@ package router
 import (
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // nopRoute answers at once without recording anything.
 type nopRoute struct{ name string }
 
-func (n *nopRoute) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
-	ctx.replyLocal(cb, upstream.ResStored, nil)
+func (n *nopRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
+	ctx.replyLocal(cb, mc.ResStored, nil)
 }
-func (n *nopRoute) Name() string                                         { return n.name }
-func (n *nopRoute) Children() []Handle                                   { return nil }
-func (n *nopRoute) Traverse(req *upstream.Request, d int, visit Visitor) { visit(n, d) }
+func (n *nopRoute) Name() string                                   { return n.name }
+func (n *nopRoute) Children() []Handle                             { return nil }
+func (n *nopRoute) Traverse(req *mc.Request, d int, visit Visitor) { visit(n, d) }
 
 type nopCallback struct{}
 
-func (nopCallback) OnReply(*upstream.Reply) {}
+func (nopCallback) OnReply(*mc.Reply) {}
 
 // TestRootRouteAllocs: every lookup rule, broadcasts and globs included,
 // routes without allocating.
@@ -43,7 +43,7 @@ func TestRootRouteAllocs(t *testing.T) {
 	}
 	ctx := testCtx()
 	for _, key := range []string{"k", "foo1", "/a/b/k", "/b/q/k", "/*/*/k", "/*/*/foo", "/a/*/k", "/*/a/k", "/b*/*/foo", "/x/y/k"} {
-		r := &upstream.Request{Key: []byte(key), Value: []byte("v")}
+		r := &mc.Request{Key: []byte(key), Value: []byte("v")}
 		for range 10 {
 			root.Route(ctx, r, nopCallback{})
 		}

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
-	"mcroute/upstream"
 )
 
 // fakeRoot builds the root of cfg with fake handles available by name.
@@ -65,7 +65,7 @@ func TestRootRouteLookup(t *testing.T) {
 		{"/q*/*/k", true, "mc_res_found=A", "A:get /q*/*/k"},
 	}
 	for _, tc := range cases {
-		fakes := []*fakeRoute{fake("A", upstream.ResFound, "A"), fake("B", upstream.ResFound, "B"), fake("C", upstream.ResFound, "C"), fake("D", upstream.ResFound, "D")}
+		fakes := []*fakeRoute{fake("A", mc.ResFound, "A"), fake("B", mc.ResFound, "B"), fake("C", mc.ResFound, "C"), fake("D", mc.ResFound, "D")}
 		r := fakeRoot(t, prefixConfig, "/a/a/", tc.invalid, fakes...)
 		cb := &capture{}
 		r.Route(testCtx(), req("get", tc.key), cb)
@@ -84,10 +84,10 @@ func TestRootRouteLookup(t *testing.T) {
 // reqRecorder records the request objects it is given.
 type reqRecorder struct {
 	*fakeRoute
-	reqs []*upstream.Request
+	reqs []*mc.Request
 }
 
-func (r *reqRecorder) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback) {
+func (r *reqRecorder) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	r.reqs = append(r.reqs, req)
 	r.fakeRoute.Route(ctx, req, cb)
 }
@@ -97,9 +97,9 @@ func (r *reqRecorder) Route(ctx *Ctx, req *upstream.Request, cb upstream.Callbac
 // released once the last has answered.
 func TestRootRouteBroadcast(t *testing.T) {
 	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}} {
-		a := &reqRecorder{fakeRoute: fake("A", upstream.ResStored)}
-		b := &reqRecorder{fakeRoute: fake("B", upstream.ResTimeout, "slow")}
-		c := &reqRecorder{fakeRoute: fake("C", upstream.ResNotStored)}
+		a := &reqRecorder{fakeRoute: fake("A", mc.ResStored)}
+		b := &reqRecorder{fakeRoute: fake("B", mc.ResTimeout, "slow")}
+		c := &reqRecorder{fakeRoute: fake("C", mc.ResNotStored)}
 		recs := []*reqRecorder{a, b, c}
 		v, _ := jsonm.Parse("t.json", []byte(`{"routes": {"/a/a/": "A", "/b/b/": "B", "/c/c/": "C"}}`))
 		bl := &builder{top: v, named: map[string]Handle{"A": a, "B": b, "C": c}, opts: Options{DefaultRoute: "/a/a/"}}
@@ -138,7 +138,7 @@ func TestRootRouteBroadcast(t *testing.T) {
 }
 
 func TestRootRouteSameHandleOnce(t *testing.T) {
-	a, b := fake("A", upstream.ResFound, "a"), fake("B", upstream.ResFound, "b")
+	a, b := fake("A", mc.ResFound, "a"), fake("B", mc.ResFound, "b")
 	r := fakeRoot(t, `{"routes": [{"aliases": ["/x/x/", "/x/y/"], "route": "A"}, {"aliases": ["/y/y/"], "route": ["B"]}, {"aliases": ["/y/z/"], "route": "A"}]}`, "/x/x/", false, a, b)
 	cb := &capture{}
 	r.Route(testCtx(), req("delete", "/*/*/k"), cb)
@@ -164,7 +164,7 @@ func TestRouteRegistersUnderDefaultRoute(t *testing.T) {
 }
 
 func TestRoutesDuplicateAliasLastWins(t *testing.T) {
-	a, b := fake("A", upstream.ResFound, "a"), fake("B", upstream.ResFound, "b")
+	a, b := fake("A", mc.ResFound, "a"), fake("B", mc.ResFound, "b")
 	r := fakeRoot(t, `{"routes": [{"aliases": ["/x/x/"], "route": "A"}, {"aliases": ["/x/x/"], "route": "B"}]}`, "/x/x/", false, a, b)
 	cb := &capture{}
 	r.Route(testCtx(), req("get", "k"), cb)

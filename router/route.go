@@ -1,6 +1,7 @@
 package router
 
 import (
+	"mcroute/codec/mc"
 	"mcroute/upstream"
 )
 
@@ -10,7 +11,7 @@ type Handle interface {
 	// Route sends req through the handle on the loop that owns ctx. cb is
 	// answered exactly once, on that loop, possibly before Route returns.
 	// req must stay valid until cb is answered.
-	Route(ctx *Ctx, req *upstream.Request, cb upstream.Callback)
+	Route(ctx *Ctx, req *mc.Request, cb mc.Callback)
 	// Name is the handle's name in debug output (route_handles), as
 	// mcrouter prints it where it can (e.g. "hash|Ch3|pool=A").
 	Name() string
@@ -20,14 +21,14 @@ type Handle interface {
 	// the children req could be sent to (the one a hash picks; every child
 	// of a fan-out or failover), at depth+1. Nothing is sent. It serves
 	// __mcrouter__.route and route_handles.
-	Traverse(req *upstream.Request, depth int, visit Visitor)
+	Traverse(req *mc.Request, depth int, visit Visitor)
 }
 
 // Visitor is called by Traverse for each handle on a request's path.
 type Visitor func(h Handle, depth int)
 
 // traverseAll visits h and traverses all of children at depth+1.
-func traverseAll(h Handle, children []Handle, req *upstream.Request, depth int, visit Visitor) {
+func traverseAll(h Handle, children []Handle, req *mc.Request, depth int, visit Visitor) {
 	visit(h, depth)
 	for _, c := range children {
 		c.Traverse(req, depth+1, visit)
@@ -42,7 +43,7 @@ type Ctx struct {
 	Up    *upstream.Loop
 	Cfg   *Config
 	conns []*upstream.Conn
-	rep   upstream.Reply
+	rep   mc.Reply
 	pools []any // per state kind: *freeList[T]
 }
 

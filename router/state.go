@@ -1,6 +1,6 @@
 package router
 
-import "mcroute/upstream"
+import "mcroute/codec/mc"
 
 // Per-request state of handles that wait for more than one reply (fan-out,
 // failover) lives in structs taken from per-Ctx free lists, so that routing
@@ -52,12 +52,12 @@ func release[T any](ctx *Ctx, kind int, t *T) {
 // ReplyCopy is a reply kept beyond the OnReply call that delivered it: its
 // Value and Msg are copied into buffers the ReplyCopy owns and reuses.
 type ReplyCopy struct {
-	R        upstream.Reply
+	R        mc.Reply
 	val, msg []byte
 }
 
 // Set copies rep.
-func (c *ReplyCopy) Set(rep *upstream.Reply) {
+func (c *ReplyCopy) Set(rep *mc.Reply) {
 	c.R = *rep
 	c.val = append(c.val[:0], rep.Value...)
 	c.msg = append(c.msg[:0], rep.Msg...)
@@ -68,12 +68,12 @@ func (c *ReplyCopy) Set(rep *upstream.Reply) {
 // (for children sent later or asynchronously): Key and Value are copied
 // into buffers the RequestCopy owns and reuses.
 type RequestCopy struct {
-	R        upstream.Request
+	R        mc.Request
 	key, val []byte
 }
 
 // Set copies req.
-func (c *RequestCopy) Set(req *upstream.Request) {
+func (c *RequestCopy) Set(req *mc.Request) {
 	c.R = *req
 	c.key = append(c.key[:0], req.Key...)
 	c.val = append(c.val[:0], req.Value...)
@@ -84,7 +84,7 @@ func (c *RequestCopy) Set(req *upstream.Request) {
 // asynchronously, whose replies nobody waits for.
 type discard struct{}
 
-func (discard) OnReply(*upstream.Reply) {}
+func (discard) OnReply(*mc.Reply) {}
 
 // Discard is the Callback for fire-and-forget sends.
-var Discard upstream.Callback = discard{}
+var Discard mc.Callback = discard{}

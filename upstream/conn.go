@@ -10,6 +10,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/codec"
+	"mcroute/codec/mc"
 )
 
 type connState uint8
@@ -23,8 +24,8 @@ const (
 
 // entry is one request awaiting its reply, in send order.
 type entry struct {
-	cb       Callback // nil once answered (timed out: an orphan awaiting its late reply)
-	op       codec.Op
+	cb       mc.Callback // nil once answered (timed out: an orphan awaiting its late reply)
+	op       mc.Op
 	key      []byte // backend key of get-like requests; the buffer is reused
 	deadline int64
 	sent     int64 // when it was queued, for latency stats
@@ -49,7 +50,7 @@ type Conn struct {
 
 	// The get line being built in wbuf, still without its "\r\n".
 	batchOpen    bool
-	batchOp      codec.Op
+	batchOp      mc.Op
 	batchExptime int64
 	batchLen     int
 
@@ -58,7 +59,7 @@ type Conn struct {
 	awaitEnd bool // all keys of the head get line answered, its END not yet read
 
 	rp  codec.ReplyParser
-	rep Reply
+	rep mc.Reply
 }
 
 func newConn(l *Loop, srv *Server) *Conn {
@@ -96,15 +97,15 @@ func (c *Conn) Up() bool { return c.state == stateUp }
 // has stripped the routing prefix or rewritten it). cb.OnReply is called
 // exactly once, on this loop: later with the server's reply, or before Send
 // returns when the request cannot be queued. req and key are not retained.
-func (c *Conn) Send(req *Request, key []byte, cb Callback) {
+func (c *Conn) Send(req *mc.Request, key []byte, cb mc.Callback) {
 	if c.n >= c.loop.opts.MaxPending || len(c.wbuf) > c.loop.opts.MaxOutbound ||
 		(c.gc != nil && c.gc.OutboundBuffered() > c.loop.opts.MaxOutbound) {
-		c.fail(cb, ResBusy, msgBusy)
+		c.fail(cb, mc.ResBusy, msgBusy)
 		return
 	}
 	switch c.state {
 	case stateClosed:
-		c.fail(cb, ResShutdown, msgShutdown)
+		c.fail(cb, mc.ResShutdown, msgShutdown)
 		return
 	case stateDown:
 		c.dial()
@@ -119,11 +120,7 @@ func (c *Conn) Send(req *Request, key []byte, cb Callback) {
 		c.batchLen++
 	} else {
 		c.closeBatch()
-		cr := codec.Request{
-			Op: req.Op, Flags: req.Flags, Exptime: req.Exptime, HasExptime: req.HasExptime,
-			Cas: req.Cas, Delta: req.Delta, Value: req.Value,
-		}
-		c.wbuf = codec.AppendRequest(c.wbuf, &cr, key)
+		c.wbuf = codec.AppendRequest(c.wbuf, req, key)
 	}
 	e := c.push()
 	e.cb = cb
@@ -185,7 +182,7 @@ func (c *Conn) push() *entry {
 
 // pop removes the head entry and returns its callback, batchEnd and when
 // it was queued.
-func (c *Conn) pop() (Callback, bool, int64) {
+func (c *Conn) pop() (mc.Callback, bool, int64) {
 	e := &c.ring[c.head]
 	cb, end, sent := e.cb, e.batchEnd, e.sent
 	if c.state == stateUp {
@@ -199,19 +196,19 @@ func (c *Conn) pop() (Callback, bool, int64) {
 	return cb, end, sent
 }
 
-func (c *Conn) fail(cb Callback, res Result, msg []byte) {
+func (c *Conn) fail(cb mc.Callback, res mc.Result, msg []byte) {
 	if cb == nil {
 		return
 	}
 	c.srv.Stats.Results[res].Add(1)
-	c.rep = Reply{Result: res, Msg: msg}
+	c.rep = mc.Reply{Result: res, Msg: msg}
 	cb.OnReply(&c.rep)
 }
 
 // failAll answers every pending request with res (orphans are dropped) and
 // forgets queued bytes. Callbacks may Send again; those new requests are
 // not failed.
-func (c *Conn) failAll(res Result, msg []byte) {
+func (c *Conn) failAll(res mc.Result, msg []byte) {
 	c.wbuf = c.wbuf[:0]
 	c.batchOpen = false
 	c.awaitEnd = false
@@ -309,11 +306,11 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		c.failAll(ResConnectTimeout, msgConnTimeout)
+		c.failAll(mc.ResConnectTimeout, msgConnTimeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		c.failAll(ResConnectError, msgConnRefused)
+		c.failAll(mc.ResConnectError, msgConnRefused)
 	default:
-		c.failAll(ResConnectError, []byte("AsyncSocketException: connect failed, type = Socket not open: "+err.Error()))
+		c.failAll(mc.ResConnectError, []byte("AsyncSocketException: connect failed, type = Socket not open: "+err.Error()))
 	}
 }
 
@@ -327,7 +324,7 @@ func (c *Conn) OnClose() {
 	}
 	c.gc = nil
 	c.closing = false
-	c.failAll(ResRemoteError, msgConnClosed)
+	c.failAll(mc.ResRemoteError, msgConnClosed)
 }
 
 // OnTraffic parses the replies buffered on gc and completes their
@@ -358,12 +355,12 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 // match, nothing later on this connection can be matched either.
 func (c *Conn) protocolError() {
 	c.closing = true
-	c.failAll(ResRemoteError, msgBadReply)
+	c.failAll(mc.ResRemoteError, msgBadReply)
 }
 
 // deliver hands c.rep, the server's reply to a request queued at sent,
 // to cb (nil for a request that already timed out).
-func (c *Conn) deliver(cb Callback, sent int64) {
+func (c *Conn) deliver(cb mc.Callback, sent int64) {
 	st := c.srv.Stats
 	st.Replies.Add(1)
 	st.LatencyNs.Add(uint64(max(c.loop.now-sent, 0)))
@@ -399,7 +396,7 @@ func (c *Conn) handle(r *codec.Reply) bool {
 			if bytes.Equal(e.key, r.Key) {
 				cb, end, sent := c.pop()
 				c.awaitEnd = end
-				c.rep = Reply{Result: ResFound, Flags: r.Flags, Cas: r.Cas, HasCas: r.HasCas, Value: r.Data}
+				c.rep = mc.Reply{Result: mc.ResFound, Flags: r.Flags, Cas: r.Cas, HasCas: r.HasCas, Value: r.Data}
 				c.deliver(cb, sent)
 				return true
 			}
@@ -407,7 +404,7 @@ func (c *Conn) handle(r *codec.Reply) bool {
 				return false // a VALUE for a key this line did not ask for
 			}
 			cb, _, sent := c.pop()
-			c.rep = Reply{Result: ResNotFound}
+			c.rep = mc.Reply{Result: mc.ResNotFound}
 			c.deliver(cb, sent)
 		}
 		return false
@@ -417,7 +414,7 @@ func (c *Conn) handle(r *codec.Reply) bool {
 				return false
 			}
 			cb, end, sent := c.pop()
-			c.rep = Reply{Result: ResNotFound}
+			c.rep = mc.Reply{Result: mc.ResNotFound}
 			c.deliver(cb, sent)
 			if end {
 				return true
@@ -430,7 +427,7 @@ func (c *Conn) handle(r *codec.Reply) bool {
 			// One error line ends the whole get line: every key gets it.
 			for c.n > 0 {
 				cb, end, sent := c.pop()
-				c.rep = Reply{Result: res, Msg: msg}
+				c.rep = mc.Reply{Result: res, Msg: msg}
 				c.deliver(cb, sent)
 				if end {
 					break
@@ -439,36 +436,36 @@ func (c *Conn) handle(r *codec.Reply) bool {
 			return true
 		}
 		cb, _, sent := c.pop()
-		c.rep = Reply{Result: res, Msg: msg}
+		c.rep = mc.Reply{Result: res, Msg: msg}
 		c.deliver(cb, sent)
 		return true
 	}
 	if c.ring[c.head].op.IsGet() {
 		return false
 	}
-	var res Result
+	var res mc.Result
 	switch r.Kind {
 	case codec.ReplyStored:
-		res = ResStored
+		res = mc.ResStored
 	case codec.ReplyNotStored:
-		res = ResNotStored
+		res = mc.ResNotStored
 	case codec.ReplyExists:
-		res = ResExists
+		res = mc.ResExists
 	case codec.ReplyNotFound:
-		res = ResNotFound
+		res = mc.ResNotFound
 	case codec.ReplyDeleted:
-		res = ResDeleted
+		res = mc.ResDeleted
 	case codec.ReplyTouched:
-		res = ResTouched
+		res = mc.ResTouched
 	case codec.ReplyOK, codec.ReplyVersion:
-		res = ResOK
+		res = mc.ResOK
 	case codec.ReplyNumber:
-		res = ResFound
+		res = mc.ResFound
 	default:
 		return false
 	}
 	cb, _, sent := c.pop()
-	c.rep = Reply{Result: res, Number: r.Number}
+	c.rep = mc.Reply{Result: res, Number: r.Number}
 	if r.Kind == codec.ReplyVersion {
 		c.rep.Value = r.Msg
 	}
@@ -479,17 +476,17 @@ func (c *Conn) handle(r *codec.Reply) bool {
 // errorResult maps a memcached error line to mcrouter's result: SERVER_ERROR
 // is REMOTE_ERROR (BUSY for "307 ..."), CLIENT_ERROR is CLIENT_ERROR, a bare
 // ERROR is REMOTE_ERROR without message.
-func errorResult(r *codec.Reply) (Result, []byte) {
+func errorResult(r *codec.Reply) (mc.Result, []byte) {
 	switch r.Kind {
 	case codec.ReplyClientError:
-		return ResClientError, r.Msg
+		return mc.ResClientError, r.Msg
 	case codec.ReplyServerError:
 		if bytes.HasPrefix(r.Msg, []byte("307 ")) || bytes.Equal(r.Msg, []byte("307")) {
-			return ResBusy, r.Msg
+			return mc.ResBusy, r.Msg
 		}
-		return ResRemoteError, r.Msg
+		return mc.ResRemoteError, r.Msg
 	}
-	return ResRemoteError, nil
+	return mc.ResRemoteError, nil
 }
 
 // sweep answers requests whose deadline has passed with TIMEOUT and closes
@@ -508,7 +505,7 @@ func (c *Conn) sweep(now int64) {
 		}
 		cb := e.cb
 		e.cb = nil
-		c.fail(cb, ResTimeout, msgReplyTimeout)
+		c.fail(cb, mc.ResTimeout, msgReplyTimeout)
 	}
 	if c.n > 0 && !c.closing {
 		head := &c.ring[c.head]

@@ -7,13 +7,13 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"mcroute/codec"
+	"mcroute/codec/mc"
 	"mcroute/upstream/upstreamtest"
 )
 
 type fakeConn = upstreamtest.FakeConn
 
-// recorder is a Callback that renders replies as text.
+// recorder is a mc.Callback that renders replies as text.
 type recorder struct {
 	got []string
 }
@@ -23,9 +23,9 @@ type cb struct {
 	key string
 }
 
-func (c cb) OnReply(rep *Reply) {
+func (c cb) OnReply(rep *mc.Reply) {
 	s := c.key + ":" + rep.Result.String()
-	if rep.Result == ResFound && len(rep.Value) > 0 {
+	if rep.Result == mc.ResFound && len(rep.Value) > 0 {
 		s += "=" + string(rep.Value)
 	}
 	if len(rep.Msg) > 0 {
@@ -43,9 +43,9 @@ func newTestConn(t *testing.T) (*Conn, *fakeConn, *recorder) {
 	return c, f, &recorder{}
 }
 
-func get(c *Conn, r *recorder, op codec.Op, keys ...string) {
+func get(c *Conn, r *recorder, op mc.Op, keys ...string) {
 	for _, k := range keys {
-		c.Send(&Request{Op: op, Key: []byte(k)}, []byte(k), cb{r, k})
+		c.Send(&mc.Request{Op: op, Key: []byte(k)}, []byte(k), cb{r, k})
 	}
 }
 
@@ -57,10 +57,10 @@ func feed(t *testing.T, c *Conn, f *fakeConn, s string) gnet.Action {
 
 func TestCoalescedGets(t *testing.T) {
 	c, f, r := newTestConn(t)
-	get(c, r, codec.OpGet, "a", "b", "c")
-	c.Send(&Request{Op: codec.OpSet, Key: []byte("s"), Value: []byte("xy")}, []byte("s"), cb{r, "s"})
-	get(c, r, codec.OpGets, "d")
-	get(c, r, codec.OpGet, "e")
+	get(c, r, mc.OpGet, "a", "b", "c")
+	c.Send(&mc.Request{Op: mc.OpSet, Key: []byte("s"), Value: []byte("xy")}, []byte("s"), cb{r, "s"})
+	get(c, r, mc.OpGets, "d")
+	get(c, r, mc.OpGet, "e")
 	c.loop.Flush()
 	want := "get a b c\r\nset s 0 0 2\r\nxy\r\ngets d\r\nget e\r\n"
 	if f.Out.String() != want {
@@ -75,10 +75,10 @@ func TestCoalescedGets(t *testing.T) {
 	}
 	for split := 1; split < len(replies); split++ {
 		c, f, r := newTestConn(t)
-		get(c, r, codec.OpGet, "a", "b", "c")
-		c.Send(&Request{Op: codec.OpSet, Key: []byte("s"), Value: []byte("xy")}, []byte("s"), cb{r, "s"})
-		get(c, r, codec.OpGets, "d")
-		get(c, r, codec.OpGet, "e")
+		get(c, r, mc.OpGet, "a", "b", "c")
+		c.Send(&mc.Request{Op: mc.OpSet, Key: []byte("s"), Value: []byte("xy")}, []byte("s"), cb{r, "s"})
+		get(c, r, mc.OpGets, "d")
+		get(c, r, mc.OpGet, "e")
 		c.loop.Flush()
 		feed(t, c, f, replies[:split])
 		feed(t, c, f, replies[split:])
@@ -93,7 +93,7 @@ func TestCoalescedGets(t *testing.T) {
 
 func TestDuplicateKeysInOneLine(t *testing.T) {
 	c, f, r := newTestConn(t)
-	get(c, r, codec.OpGet, "a", "a", "b")
+	get(c, r, mc.OpGet, "a", "a", "b")
 	c.loop.Flush()
 	feed(t, c, f, "VALUE a 0 1\r\n1\r\nVALUE a 0 1\r\n1\r\nEND\r\n")
 	if g := strings.Join(r.got, " "); g != "a:mc_res_found=1 a:mc_res_found=1 b:mc_res_notfound" {
@@ -103,8 +103,8 @@ func TestDuplicateKeysInOneLine(t *testing.T) {
 
 func TestGetLineError(t *testing.T) {
 	c, f, r := newTestConn(t)
-	get(c, r, codec.OpGet, "a", "b")
-	get(c, r, codec.OpGets, "c")
+	get(c, r, mc.OpGet, "a", "b")
+	get(c, r, mc.OpGets, "c")
 	c.loop.Flush()
 	feed(t, c, f, "SERVER_ERROR out of memory\r\nEND\r\n")
 	want := "a:mc_res_remote_error(out of memory) b:mc_res_remote_error(out of memory) c:mc_res_notfound"
@@ -120,7 +120,7 @@ func TestUnexpectedReplyClosesConnection(t *testing.T) {
 		"garbage\r\n",
 	} {
 		c, f, r := newTestConn(t)
-		get(c, r, codec.OpGet, "a")
+		get(c, r, mc.OpGet, "a")
 		c.loop.Flush()
 		if a := feed(t, c, f, bad); a != gnet.Close {
 			t.Errorf("%q: action %v, want Close", bad, a)
@@ -137,8 +137,8 @@ func TestUnexpectedReplyClosesConnection(t *testing.T) {
 
 func TestTimeoutThenLateReply(t *testing.T) {
 	c, f, r := newTestConn(t)
-	get(c, r, codec.OpGet, "a")
-	c.Send(&Request{Op: codec.OpDelete, Key: []byte("d")}, []byte("d"), cb{r, "d"})
+	get(c, r, mc.OpGet, "a")
+	c.Send(&mc.Request{Op: mc.OpDelete, Key: []byte("d")}, []byte("d"), cb{r, "d"})
 	c.loop.Flush()
 	c.loop.Sweep(c.loop.now + int64(2*time.Second))
 	if g := strings.Join(r.got, " "); g != "a:mc_res_timeout(Reply timeout) d:mc_res_timeout(Reply timeout)" {
@@ -146,7 +146,7 @@ func TestTimeoutThenLateReply(t *testing.T) {
 	}
 	// The late replies are matched to the orphans and dropped; the next
 	// request gets its own reply.
-	get(c, r, codec.OpGet, "b")
+	get(c, r, mc.OpGet, "b")
 	c.loop.Flush()
 	r.got = nil
 	feed(t, c, f, "VALUE a 0 1\r\nA\r\nEND\r\nDELETED\r\nVALUE b 0 1\r\nB\r\nEND\r\n")
@@ -154,7 +154,7 @@ func TestTimeoutThenLateReply(t *testing.T) {
 		t.Fatal(g)
 	}
 	// A server that stays silent long after a timeout gets reconnected.
-	get(c, r, codec.OpGet, "c")
+	get(c, r, mc.OpGet, "c")
 	c.loop.Flush()
 	c.loop.Sweep(c.loop.now + int64(10*time.Second))
 	if !f.Closed {
@@ -164,8 +164,8 @@ func TestTimeoutThenLateReply(t *testing.T) {
 
 func TestConnectionLossFailsPending(t *testing.T) {
 	c, _, r := newTestConn(t)
-	get(c, r, codec.OpGet, "a")
-	c.Send(&Request{Op: codec.OpIncr, Key: []byte("n"), Delta: 1}, []byte("n"), cb{r, "n"})
+	get(c, r, mc.OpGet, "a")
+	c.Send(&mc.Request{Op: mc.OpIncr, Key: []byte("n"), Delta: 1}, []byte("n"), cb{r, "n"})
 	c.loop.Flush()
 	c.OnClose()
 	want := "a:mc_res_remote_error(AsyncSocketException: Network error, type = End of file) n:mc_res_remote_error(AsyncSocketException: Network error, type = End of file)"
@@ -180,7 +180,7 @@ func TestBusyWhenTooManyPending(t *testing.T) {
 	f := &fakeConn{}
 	c.Attach(f)
 	r := &recorder{}
-	get(c, r, codec.OpGet, "a", "b", "c")
+	get(c, r, mc.OpGet, "a", "b", "c")
 	if g := strings.Join(r.got, " "); g != "c:mc_res_busy(307 busy)" {
 		t.Fatal(g)
 	}
@@ -190,7 +190,7 @@ func TestRingGrowth(t *testing.T) {
 	c, f, r := newTestConn(t)
 	var replies strings.Builder
 	for i := 0; i < 300; i++ {
-		c.Send(&Request{Op: codec.OpIncr, Key: []byte("n"), Delta: 1}, []byte("n"), cb{r, "n"})
+		c.Send(&mc.Request{Op: mc.OpIncr, Key: []byte("n"), Delta: 1}, []byte("n"), cb{r, "n"})
 		replies.WriteString("1\r\n")
 	}
 	c.loop.Flush()
@@ -213,7 +213,7 @@ func TestRetainClosesIdleDroppedConns(t *testing.T) {
 	}
 	r := &recorder{}
 	busy := l.Conn(busySrv)
-	busy.Send(&Request{Op: codec.OpGet, Key: []byte("k")}, []byte("k"), cb{r, "k"})
+	busy.Send(&mc.Request{Op: mc.OpGet, Key: []byte("k")}, []byte("k"), cb{r, "k"})
 	keep := map[string]bool{keepSrv.Key: true}
 	if more := l.Retain(keep); !more {
 		t.Fatal("a dropped conn with a request in flight must be kept for now")
@@ -238,9 +238,9 @@ func TestBusyWhenServerStopsReading(t *testing.T) {
 	f := &fakeConn{}
 	c.Attach(f)
 	r := &recorder{}
-	get(c, r, codec.OpGet, "a")
+	get(c, r, mc.OpGet, "a")
 	f.Unsent = 5000 // the server's socket is full, gnet holds the rest
-	get(c, r, codec.OpGet, "b")
+	get(c, r, mc.OpGet, "b")
 	if g := strings.Join(r.got, " "); g != "b:mc_res_busy(307 busy)" {
 		t.Fatal(g)
 	}

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"mcroute/codec/mc"
 	"strconv"
 	"sync/atomic"
 )
@@ -18,8 +19,8 @@ type ServerStats struct {
 	// Replies and their total latency, for avg_latency_us.
 	Replies   atomic.Uint64
 	LatencyNs atomic.Uint64
-	// Results counts the results delivered to requests, by Result.
-	Results [numResults]atomic.Uint64
+	// Results counts the results delivered to requests, by mc.Result.
+	Results [mc.NumResults]atomic.Uint64
 }
 
 // AppendLine appends mcrouter's `stats servers` value for s (everything
@@ -55,7 +56,7 @@ func (s *ServerStats) AppendLine(dst []byte) []byte {
 		}
 		dst = append(dst, sep...)
 		sep = " "
-		dst = append(dst, Result(r).String()[len("mc_res_"):]...)
+		dst = append(dst, mc.Result(r).String()[len("mc_res_"):]...)
 		dst = append(dst, ':')
 		dst = strconv.AppendUint(dst, n, 10)
 	}

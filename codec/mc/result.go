@@ -1,4 +1,4 @@
-package upstream
+package mc
 
 // Result is the outcome of a request, mcrouter's carbon::Result
 // (mcrouter-behaviour.md §2, §5.4). The order of the constants is not
@@ -32,6 +32,9 @@ const (
 	ResDeadlineExceeded
 	numResults
 )
+
+// NumResults is the number of Result values, for per-result counter arrays.
+const NumResults = int(numResults)
 
 var resNames = [numResults]string{
 	ResUnknown:          "mc_res_unknown",
