@@ -283,4 +283,3 @@ func TestQuietAndNoop(t *testing.T) {
 		t.Fatalf("quiet set then get: %+v %v O%d", rep, ok, p.Reply.Opaque)
 	}
 }
-
