@@ -78,6 +78,6 @@
 // it needs memcached ≥ 1.6 (the syntax used here is that of 1.6.10 and
 // later; checked on 1.6.18), while mcrouter's users also point pools at
 // other servers that speak only ASCII (older memcached, mcrouter itself,
-// twemproxy, Redis-less proxies…), and mcroute cannot tell them apart safely
+// twemproxy…), and mcroute cannot tell them apart safely
 // at connect time without a probe that costs a round trip per connection.
 package meta
