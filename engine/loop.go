@@ -35,9 +35,8 @@ type loopState struct {
 
 	// held is the bytes the loop's slots hold (session.held summed, plus
 	// slots of closed sessions still in flight); pend the estimated bytes
-	// of replies to keys in flight; estKey the reply estimate a new
-	// session starts with.
-	held, pend, estKey int
+	// of replies to keys in flight.
+	held, pend int
 
 	stats loopStats
 }
@@ -57,7 +56,7 @@ type loopStats struct {
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
-	ls := &loopState{e: e, el: el, estKey: firstEst}
+	ls := &loopState{e: e, el: el}
 	ls.up = upstream.NewLoop(el, e.opts.Upstream)
 	ls.up.Owner = ls
 	ls.sweepRunnable = gnet.RunnableFunc(func(context.Context) error {

@@ -22,7 +22,7 @@ type session struct {
 	held     int // bytes held for this client: slots, keys, values, replies not yet written
 	pend     int // estimated bytes of replies to keys sent and not answered
 	inflight int // keys sent to the router and not answered
-	estKey   int // estimated reply size of the next key sent
+	estKey   int // estimated reply size of the next get key sent
 	parsed   int // bytes the parser has consumed of a request not complete yet
 
 	// waiting is a request whose keys are not all sent yet (dispatch is
@@ -92,8 +92,9 @@ type keyReq struct {
 const (
 	slotCost = 256
 	keyCost  = 256
-	minEst   = 64        // smallest reply estimate per key
-	firstEst = 256 << 10 // estimate before any reply has been seen
+	minEst   = 64        // reply estimate of a key other than a get's
+	minGet   = 4 << 10   // smallest reply estimate of a get's key
+	firstEst = 256 << 10 // a get key's estimate before any hit was seen
 )
 
 // account adds d bytes to what sl holds, and to its session's and loop's.
@@ -128,7 +129,7 @@ func (sl *slot) estimate(d int) {
 }
 
 func (ls *loopState) newSession(c gnet.Conn) *session {
-	s := &session{ls: ls, c: c, estKey: ls.estKey}
+	s := &session{ls: ls, c: c, estKey: firstEst}
 	ls.stats.connsOpen.Add(1)
 	ls.stats.connsTotal.Add(1)
 	return s
@@ -402,7 +403,10 @@ func (s *session) pump() {
 		}
 		k := sl.keys[sl.next]
 		sl.next++
-		k.est = s.estKey
+		k.est = minEst
+		if sl.op.IsGet() {
+			k.est = s.estKey
+		}
 		sl.estimate(k.est)
 		s.inflight++
 		root.Route(sl.ctx, &k.Request, k)
@@ -419,14 +423,15 @@ func (k *keyReq) OnReply(rep *mc.Reply) {
 		k.encode(sl, rep)
 		sl.settleKey(k)
 		sl.settleOut()
-		// Follow the size of this client's replies: jump up at once,
-		// come down slowly.
-		if n := len(k.out); n >= s.estKey {
-			s.estKey = n
-		} else {
-			s.estKey = max(minEst, s.estKey-(s.estKey-n)>>3)
+		if sl.op.IsGet() {
+			// Follow the size of this client's get replies: jump up at
+			// once, come down slowly.
+			if n := len(k.out); n >= s.estKey {
+				s.estKey = n
+			} else {
+				s.estKey = max(minGet, s.estKey-(s.estKey-n)>>3)
+			}
 		}
-		s.ls.estKey = s.estKey
 	}
 	if s != nil {
 		s.inflight--
