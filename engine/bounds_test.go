@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -96,5 +97,38 @@ func itoa(i int) string {
 		if i == 0 {
 			return string(b)
 		}
+	}
+}
+
+// TestStreamedGetThenError: a get whose first keys' VALUE blocks were
+// streamed and whose last key then fails cannot be answered with the error
+// line alone: the connection is closed after what was written.
+func TestStreamedGetThenError(t *testing.T) {
+	m := mctest.StartMemcached(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cfg := `{"pools":{"A":{"servers":["` + m.Addr + `"]},"S":{"servers":["` + l.Addr().String() + `"]}},
+		"route":{"type":"PrefixSelectorRoute","policies":{"slow":"PoolRoute|S"},"wildcard":"PoolRoute|A"}}`
+	p := startProxy(t, cfg, engine.Options{NumLoops: 1}, router.Options{ServerTimeout: 300 * time.Millisecond})
+	c := mctest.Dial(t, p.Addr)
+	val := strings.Repeat("v", 20000)
+	c.Do("set big 0 0 20000\r\n" + val + "\r\n")
+	c.Send("get big slow\r\n")
+	_ = c.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c.Conn)
+	if want := "VALUE big 0 20000\r\n" + val + "\r\n"; string(got) != want {
+		t.Fatalf("got %d bytes (%.40q), err %v; want the streamed VALUE block, then close", len(got), got, err)
 	}
 }
