@@ -6,29 +6,75 @@
 //
 //	Engine      the gnet.EventHandler; one per process.
 //	loopState   per event loop: upstream.Loop, router.Ctx, free lists of
-//	            slots and keyReqs, dirty sessions, counters.
-//	session     per client connection: codec.Parser and the FIFO of slots
-//	            awaiting replies.
-//	slot        one client request: its reply (or, for a multi-key get, its
-//	            keys' replies) and whether it is complete.
+//	            slots and keyReqs, dirty and paused sessions, the bytes
+//	            held for all its clients, counters.
+//	session     per client connection: codec.Parser, the FIFO of slots
+//	            awaiting replies (slotRing, sized by what is in flight),
+//	            the bytes held for it and the request whose keys are not
+//	            all sent yet (waiting).
+//	slot        one client request: its keys, its reply (or, for a get,
+//	            its keys' replies), how many keys were sent and answered,
+//	            and how many bytes it holds.
 //	keyReq      one key of a slot on its way through the router: an
 //	            mc.Request plus the Callback that fills the slot.
 //
-//	OnTraffic(client) → Parser.Parse → slot + keyReqs → router Root.Route
-//	                  → upstream Conn.Send; at the end: flush dirty
-//	                  sessions (completed slots, in order, one write) and
-//	                  dirty upstreams (one Write each)
+//	OnTraffic(client) → process: pump the waiting request's keys, then
+//	                  Peek ≤64 KiB → Parser.Parse → slot + keyReqs →
+//	                  pump → router Root.Route (while under the mark) →
+//	                  upstream Conn.Send; at the end: flush dirty sessions
+//	                  (completed slots, in order, one write; a get at the
+//	                  head streams its completed prefix), resume paused
+//	                  sessions, flush dirty upstreams (one Write each)
 //	OnTraffic(server) → upstream Conn.OnTraffic → keyReq.OnReply → slot
-//	                  complete → session dirty → flush as above
+//	                  complete (or a get prefix ready) → session dirty →
+//	                  hard cap checked → flush as above
 //	OnTick            → loop.Execute(sweep): timeouts, paused sessions
 //
-// # Backpressure
+// stats is rendered when its slot reaches the head of the FIFO, so it
+// counts every request pipelined before it. flush_all goes through the
+// config's broadcast handle (router.Config.Broadcast, an AllSync over
+// every destination).
 //
-// gnet never stops reading a socket, so the engine bounds what a client can
-// make it hold: at most MaxClientOutstanding requests in flight per client
-// (parsing pauses, the bytes stay in gnet's inbound buffer), parsing also
-// pauses while the client's unsent replies exceed OutboundHighWater, and a
-// client whose buffered input or output exceeds MaxClientBuffer is closed.
+// # Memory bounds
+//
+// client bytes ≤ MaxClientBuffer (64 MiB), loop bytes ≤ MaxLoopBuffer
+// (512 MiB), each plus at most one reply in flight past the cap.
+//
+// A client's bytes are: 256 B per request (slot) and per key (keyReq), its
+// key and value copies, replies encoded and not yet written (held), the
+// partial request inside the parser (parsed), gnet's unread input and
+// unsent output. A loop's bytes are its clients' held bytes plus slots of
+// closed clients still in flight (gnet's buffers are bounded per client).
+//
+//   - High water mark, per client (OutboundHighWater, 4 MiB): while held +
+//     estimated replies to keys in flight + unsent output exceed it, the
+//     client's input is not parsed (not even peeked: the bytes stay in
+//     gnet's buffer) and its waiting request's keys are not sent. Keys are
+//     sent one by one, so a multi-key get is windowed. A reply estimate
+//     per key follows the client's get replies (256 KiB before the first,
+//     then up at once and down by 1/8 per reply, at least 4 KiB). A client
+//     with nothing in flight and nothing queued but the request being sent
+//     may always go on, so one request bigger than the mark makes progress.
+//     Paused sessions are retried after every event on the loop and on
+//     every tick.
+//   - High water mark, per loop (LoopHighWater, 128 MiB): the same, for
+//     the sum over the loop's clients.
+//   - Hard cap, per client (MaxClientBuffer): a client over it is closed;
+//     checked after it sends, when a reply for it arrives and after its
+//     replies are written. A client that stops reading stays paused at its
+//     mark, and is not closed unless replies already asked for take it
+//     over the cap.
+//   - Hard cap, per loop (MaxLoopBuffer): past it, a client holding more
+//     than its high water mark is closed when checked.
+//   - MaxClientOutstanding (if set) caps requests in flight per client.
+//
+// A get at the head of the FIFO whose completed prefix of keys reaches
+// 16 KiB (or whose client is over its mark) has that prefix's VALUE blocks
+// written and their buffers released; END follows when all keys are
+// answered. mcrouter answers a get with a failed key with the error line
+// alone (no VALUE, no END); once VALUE blocks were streamed that is no
+// longer possible, so an error arriving then closes the connection after
+// what was written (stats: client_closed_error_mid_reply).
 //
 // # What it must not do
 //

@@ -29,12 +29,22 @@ type Options struct {
 	// MaxClientOutstanding caps requests in flight per client connection
 	// (--max-client-outstanding-reqs); past it, parsing pauses. 0: no cap.
 	MaxClientOutstanding int
-	// OutboundHighWater pauses parsing while a client has more unsent reply
-	// bytes than this (default 4 MiB).
+	// OutboundHighWater is a client's high water mark (default 4 MiB): while
+	// its unsent reply bytes plus the bytes mcroute holds for it (requests,
+	// keys, values, replies not yet written, estimated replies in flight)
+	// exceed it, no more of its keys are sent and nothing more is parsed.
 	OutboundHighWater int
-	// MaxClientBuffer closes a client whose buffered input or unsent output
-	// exceeds it (default 64 MiB).
+	// MaxClientBuffer is a client's hard cap (default 64 MiB): a client whose
+	// buffered input, partial request, held bytes and unsent output together
+	// exceed it is closed.
 	MaxClientBuffer int
+	// LoopHighWater is the loop's high water mark (default 128 MiB): while
+	// the bytes held for all clients of a loop (plus estimated replies in
+	// flight) exceed it, no client of the loop sends more keys.
+	LoopHighWater int
+	// MaxLoopBuffer is the loop's hard cap on held bytes (default 512 MiB):
+	// past it, a client holding more than OutboundHighWater is closed.
+	MaxLoopBuffer int
 	// EnableFlush allows flush_all (--enable-flush-cmd).
 	EnableFlush bool
 	// MissOnGetErrors answers a get-like request whose key failed as a
@@ -86,6 +96,12 @@ func New(r *router.Router, opts Options) *Engine {
 	}
 	if opts.MaxClientBuffer <= 0 {
 		opts.MaxClientBuffer = 64 << 20
+	}
+	if opts.LoopHighWater <= 0 {
+		opts.LoopHighWater = 128 << 20
+	}
+	if opts.MaxLoopBuffer <= 0 {
+		opts.MaxLoopBuffer = 512 << 20
 	}
 	if opts.TickInterval <= 0 {
 		opts.TickInterval = 10 * time.Millisecond

@@ -27,8 +27,11 @@ func (s *session) local(r *codec.Request) {
 		// mcroute has no verbosity to change; answer like memcached.
 		s.localReply(r.Op, r.Noreply, codec.OK)
 	case mc.OpStats:
+		// Rendered when its turn to reply comes (flush), so that it counts
+		// every request pipelined before it.
 		sl := s.localSlot(r.Op, false)
-		sl.out = s.ls.e.appendStats(sl.out[:0], r.Args)
+		sl.out = append(sl.out[:0], r.Args...)
+		sl.stats = true
 	case mc.OpFlushAll:
 		if !s.ls.e.opts.EnableFlush {
 			s.localReply(r.Op, r.Noreply, codec.CommandDisabled)
@@ -65,27 +68,25 @@ func (s *session) localReply(op mc.Op, noreply bool, text []byte) {
 	sl.out = append(sl.out[:0], text...)
 }
 
-// flushAll sends flush_all to every server of the config (AllSync) and
-// answers the worst reply, as mcrouter does.
+// flushAll sends flush_all through the config's broadcast handle (AllSync
+// over every destination, as mcrouter does) and answers its worst reply.
 func (s *session) flushAll(r *codec.Request) {
 	ctx := s.ls.routerCtx()
-	conns := ctx.Conns()
 	sl := s.push(r.Op, r.Noreply)
-	if len(conns) == 0 {
-		sl.useOut = true
+	sl.useOut = true
+	if len(ctx.Cfg.Servers) == 0 {
 		sl.out = append(sl.out[:0], codec.OK...)
 		s.complete(sl)
 		return
 	}
-	sl.useOut = true
-	for range conns {
-		k := s.addKey(sl, r, nil)
-		k.Key = nil
-	}
-	sl.pending = len(sl.keys)
-	for i, k := range sl.keys {
-		conns[i].Send(&k.Request, nil, k)
-	}
+	k := s.addKey(sl, r, nil)
+	k.Key = nil
+	sl.pending, sl.next = 1, 1
+	sl.ctx = ctx
+	k.est = minEst
+	sl.estimate(k.est)
+	s.inflight++
+	ctx.Cfg.Broadcast.Route(ctx, &k.Request, k)
 }
 
 // appendStats renders `stats [args]`.
@@ -131,7 +132,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("config_failures", int64(e.router.Failures.Load()))
 	num("config_reloads", int64(e.router.Reloads.Load()))
 	num("num_proxies", int64(max(e.opts.NumLoops, len(loops))))
-	var open, total, perr, badKeys, paused, closedBig int64
+	var open, total, perr, badKeys, paused, closedBig, closedMid int64
 	var cmds [mc.NumOps]uint64
 	for _, ls := range loops {
 		open += ls.stats.connsOpen.Load()
@@ -140,6 +141,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 		badKeys += int64(ls.stats.badKeys.Load())
 		paused += int64(ls.stats.paused.Load())
 		closedBig += int64(ls.stats.closedBig.Load())
+		closedMid += int64(ls.stats.closedMidReply.Load())
 		for i := range cmds {
 			cmds[i] += ls.stats.cmd[i].Load()
 		}
@@ -150,6 +152,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("client_bad_keys", badKeys)
 	num("client_paused_for_backpressure", paused)
 	num("client_closed_buffer_cap", closedBig)
+	num("client_closed_error_mid_reply", closedMid)
 	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()

@@ -27,10 +27,16 @@ type loopState struct {
 	iov       [][]byte // scratch for session.flush
 	done      []*slot  // scratch for session.flush
 	wbuf      []byte   // scratch for session.write
+	sbuf      []byte   // scratch for rendering stats
 	spare     []*session
 
 	sweepRunnable gnet.Runnable
 	retain        bool // a new config was bound: close Conns it dropped
+
+	// held is the bytes the loop's slots hold (session.held summed, plus
+	// slots of closed sessions still in flight); pend the estimated bytes
+	// of replies to keys in flight.
+	held, pend int
 
 	stats loopStats
 }
@@ -44,6 +50,9 @@ type loopStats struct {
 	badKeys     atomic.Uint64
 	paused      atomic.Uint64
 	closedBig   atomic.Uint64
+	// closedMidReply: a get failed after some of its VALUE blocks had
+	// been streamed, so the connection was closed.
+	closedMidReply atomic.Uint64
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
@@ -144,9 +153,16 @@ func (ls *loopState) getKey() *keyReq {
 
 // releaseSlot returns sl and its keyReqs to the free lists.
 func (ls *loopState) releaseSlot(sl *slot) {
+	ls.held -= sl.acct
+	ls.pend -= sl.pendAcct
+	if s := sl.s; s != nil {
+		s.held -= sl.acct
+		s.pend -= sl.pendAcct
+	}
 	for i, k := range sl.keys {
 		k.slot = nil
-		k.hit = false
+		k.hit, k.done = false, false
+		k.acct, k.est = 0, 0
 		k.Request = mc.Request{}
 		// Pooled structs keep their buffers, but not a rare huge value:
 		// the free lists would pin it for the life of the process.

@@ -5,6 +5,7 @@ import (
 
 	"mcroute/codec"
 	"mcroute/codec/mc"
+	"mcroute/router"
 	"mcroute/upstream"
 )
 
@@ -14,13 +15,24 @@ type session struct {
 	c  gnet.Conn
 	p  codec.Parser
 
-	q           []*slot // FIFO of requests awaiting their turn to reply
-	qhead       int
-	outstanding int // slots in q not yet complete
+	q           slotRing // requests awaiting their turn to reply, oldest first
+	outstanding int      // slots in q not yet complete
+
+	// Memory accounting (see doc.go, "Memory bounds").
+	held     int // bytes held for this client: slots, keys, values, replies not yet written
+	pend     int // estimated bytes of replies to keys sent and not answered
+	inflight int // keys sent to the router and not answered
+	estKey   int // estimated reply size of the next get key sent
+	parsed   int // bytes the parser has consumed of a request not complete yet
+
+	// waiting is a request whose keys are not all sent yet (dispatch is
+	// windowed); nothing after it is parsed until it is.
+	waiting *slot
 
 	dirty    bool // on ls.dirty
 	inPaused bool // on ls.paused
 	closing  bool // no more parsing: a quit or a fatal parse error is queued
+	dead     bool // dropped by mcroute; gnet closes it
 	closed   bool // gnet closed the connection
 }
 
@@ -28,26 +40,36 @@ type session struct {
 type slot struct {
 	ls      *loopState
 	s       *session
+	ctx     *router.Ctx // the config the request started on
 	op      mc.Op
 	noreply bool
 	quit    bool // close the connection once this slot is written
-	pending int  // keys not answered yet
+	stats   bool // out holds stats args: render when the slot's turn comes
+	pending int  // keys not answered yet (sent or not)
+	next    int  // keys sent to the router so far
+	written int  // keys of a get whose reply was already written (streamed)
 	keys    []*keyReq
+	// streamed: VALUE blocks of this get were written before it completed.
+	streamed bool
 	// out is the whole reply for requests answered locally, the error line
-	// of a get that failed, or the reply chosen by a fan-out (flush_all).
+	// of a get that failed, or the reply of a broadcast (flush_all).
 	out    []byte
 	useOut bool
 	worst  mc.Result
+	// acct: bytes this slot holds, counted in its session's and loop's
+	// held; outAcct: the part that is out; pendAcct: its share of pend.
+	acct, outAcct, pendAcct int
 }
 
 func (sl *slot) reset() {
-	sl.s = nil
+	sl.s, sl.ctx = nil, nil
 	sl.op = mc.OpNone
-	sl.noreply, sl.quit, sl.useOut = false, false, false
-	sl.pending = 0
+	sl.noreply, sl.quit, sl.useOut, sl.stats, sl.streamed = false, false, false, false, false
+	sl.pending, sl.next, sl.written = 0, 0, 0
 	sl.keys = sl.keys[:0]
 	sl.out = sl.out[:0]
 	sl.worst = mc.ResUnknown
+	sl.acct, sl.outAcct, sl.pendAcct = 0, 0, 0
 }
 
 // keyReq is one key of a slot on its way through the router. It owns
@@ -59,10 +81,55 @@ type keyReq struct {
 	val  []byte // owned copy of the value
 	out  []byte // this key's encoded reply (VALUE block for a hit)
 	hit  bool
+	done bool // answered
+	acct int  // bytes counted for this key in slot.acct
+	est  int  // estimated reply bytes counted in pend while in flight
+}
+
+// Fixed costs counted per slot and per key, for the structs themselves
+// (slot, keyReq, ring entry, router state), so that a flood of tiny
+// requests is bounded in bytes like a few big ones.
+const (
+	slotCost = 256
+	keyCost  = 256
+	minEst   = 64        // reply estimate of a key other than a get's
+	minGet   = 4 << 10   // smallest reply estimate of a get's key
+	firstEst = 256 << 10 // a get key's estimate before any hit was seen
+)
+
+// account adds d bytes to what sl holds, and to its session's and loop's.
+func (sl *slot) account(d int) {
+	sl.acct += d
+	sl.ls.held += d
+	if s := sl.s; s != nil {
+		s.held += d
+	}
+}
+
+// settleOut counts sl.out as it is now.
+func (sl *slot) settleOut() {
+	sl.account(len(sl.out) - sl.outAcct)
+	sl.outAcct = len(sl.out)
+}
+
+// settleKey counts k's buffers as they are now.
+func (sl *slot) settleKey(k *keyReq) {
+	n := keyCost + len(k.key) + len(k.val) + len(k.out)
+	sl.account(n - k.acct)
+	k.acct = n
+}
+
+// estimate adds d bytes of expected replies to sl, its session and loop.
+func (sl *slot) estimate(d int) {
+	sl.pendAcct += d
+	sl.ls.pend += d
+	if s := sl.s; s != nil {
+		s.pend += d
+	}
 }
 
 func (ls *loopState) newSession(c gnet.Conn) *session {
-	s := &session{ls: ls, c: c}
+	s := &session{ls: ls, c: c, estKey: firstEst}
 	ls.stats.connsOpen.Add(1)
 	ls.stats.connsTotal.Add(1)
 	return s
@@ -72,28 +139,84 @@ func (s *session) onTraffic() gnet.Action {
 	s.ls.up.SetNow(upstream.Now())
 	s.process()
 	s.ls.afterEvent()
-	if s.closed {
+	if s.closed || s.dead {
 		return gnet.None
 	}
-	if s.c.InboundBuffered() > s.ls.e.opts.MaxClientBuffer || s.c.OutboundBuffered() > s.ls.e.opts.MaxClientBuffer {
+	if s.overCap() {
 		s.ls.stats.closedBig.Add(1)
+		s.dead = true
 		return gnet.Close
 	}
 	return gnet.None
 }
 
+// over reports whether the client (or its loop) holds more than the high
+// water mark: no new key is sent and nothing more is parsed for it. A
+// client with nothing in flight and nothing queued but the request being
+// sent may still send, so that one request bigger than the mark makes
+// progress.
+func (s *session) over() bool {
+	o := &s.ls.e.opts
+	out := s.c.OutboundBuffered()
+	if out > o.OutboundHighWater {
+		return true
+	}
+	if s.inflight == 0 && (s.q.len() == 0 || s.q.len() == 1 && s.waiting != nil) {
+		return false // nothing else can drain first: let this request through
+	}
+	return s.held+s.pend+out > o.OutboundHighWater || s.ls.held+s.ls.pend > o.LoopHighWater
+}
+
+// overCap reports whether the client holds more than the hard cap, or its
+// loop is over its hard cap while this client holds a part of it.
+func (s *session) overCap() bool {
+	o := &s.ls.e.opts
+	if s.held+s.parsed+s.c.InboundBuffered()+s.c.OutboundBuffered() > o.MaxClientBuffer {
+		return true
+	}
+	return s.ls.held > o.MaxLoopBuffer && s.held > o.OutboundHighWater
+}
+
+// checkCap drops the client if it is over the hard cap. Safe anywhere on
+// the loop: the connection is closed after the current event.
+func (s *session) checkCap() {
+	if s.closed || s.dead || !s.overCap() {
+		return
+	}
+	s.ls.stats.closedBig.Add(1)
+	s.drop()
+}
+
+// drop closes the connection without writing anything more.
+func (s *session) drop() {
+	s.dead = true
+	s.closing = true
+	_ = s.c.Close()
+}
+
 // canParse reports whether backpressure allows parsing another request.
 func (s *session) canParse() bool {
+	if s.waiting != nil || s.dead {
+		return false
+	}
+	if s.p.Pending() {
+		return true // finish the request under way; the hard cap bounds it
+	}
 	if m := s.ls.e.opts.MaxClientOutstanding; m > 0 && s.outstanding >= m {
 		return false
 	}
-	return s.c.OutboundBuffered() <= s.ls.e.opts.OutboundHighWater
+	return !s.over()
 }
 
-// process parses and dispatches what the client has sent, until the input
-// runs out or backpressure says stop. Unparsed bytes stay in gnet's buffer.
+// peekChunk is the most input looked at (and, when gnet has to join its
+// buffers, copied) at once; the parser accepts any split.
+const peekChunk = 64 << 10
+
+// process sends the keys of a waiting request, then parses and dispatches
+// what the client has sent, until the input runs out or backpressure says
+// stop. Unparsed bytes stay in gnet's buffer, untouched while paused.
 func (s *session) process() {
-	if s.closed {
+	if s.closed || s.dead {
 		return
 	}
 	if s.closing {
@@ -104,16 +227,41 @@ func (s *session) process() {
 		}
 		return
 	}
-	buf, _ := s.c.Peek(-1)
-	off := 0
+	if s.waiting != nil {
+		s.pump()
+	}
+	for {
+		if !s.canParse() {
+			s.pause()
+			return
+		}
+		n := s.c.InboundBuffered()
+		if n == 0 {
+			return
+		}
+		buf, _ := s.c.Peek(min(n, peekChunk))
+		off, more := s.parse(buf)
+		if off > 0 {
+			_, _ = s.c.Discard(off)
+		}
+		if !more || s.closing {
+			return
+		}
+	}
+}
+
+// parse parses and dispatches requests from buf; it returns the bytes
+// consumed and whether it consumed all of buf and may go on.
+func (s *session) parse(buf []byte) (off int, more bool) {
 	for off < len(buf) {
 		if !s.canParse() {
 			s.pause()
-			break
+			return off, false
 		}
 		n, ok, err := s.p.Parse(buf[off:])
 		off += n
 		if err != nil {
+			s.parsed = 0
 			pe, _ := err.(*codec.ParseError)
 			if pe == nil {
 				pe = codec.ErrMalformed
@@ -122,28 +270,28 @@ func (s *session) process() {
 				s.ls.stats.parseErrors.Add(1)
 				sl := s.localSlot(mc.OpNone, false)
 				sl.out = append(sl.out, pe.Reply...)
+				sl.settleOut()
 				sl.quit = true
 				s.closing = true
-				off = len(buf)
-				break
+				return len(buf), false
 			}
 			s.ls.stats.badKeys.Add(1)
 			sl := s.localSlot(mc.OpNone, false)
 			sl.out = append(sl.out, pe.Reply...)
+			sl.settleOut()
 			continue
 		}
 		if !ok {
+			s.parsed += n
 			break
 		}
+		s.parsed = 0
 		s.dispatch(&s.p.Req)
-		if s.closing {
-			off = len(buf)
-			break
+		if s.closing || s.dead {
+			return len(buf), false
 		}
 	}
-	if off > 0 {
-		_, _ = s.c.Discard(off)
-	}
+	return off, true
 }
 
 func (s *session) pause() {
@@ -159,15 +307,14 @@ func (s *session) pause() {
 func (s *session) push(op mc.Op, noreply bool) *slot {
 	sl := s.ls.getSlot()
 	sl.s, sl.op, sl.noreply = s, op, noreply
-	if s.qhead > 0 && s.qhead == len(s.q) {
-		s.q, s.qhead = s.q[:0], 0
-	}
-	s.q = append(s.q, sl)
+	sl.account(slotCost)
+	s.q.push(sl)
 	s.outstanding++
 	return sl
 }
 
-// localSlot pushes a slot answered by mcroute itself; the caller fills out.
+// localSlot pushes a slot answered by mcroute itself; the caller fills out
+// and calls settleOut.
 func (s *session) localSlot(op mc.Op, noreply bool) *slot {
 	sl := s.push(op, noreply)
 	sl.useOut = true
@@ -178,6 +325,10 @@ func (s *session) localSlot(op mc.Op, noreply bool) *slot {
 // complete marks sl answered; the reply goes out at the next flush.
 func (s *session) complete(sl *slot) {
 	s.outstanding--
+	s.markDirty()
+}
+
+func (s *session) markDirty() {
 	if !s.dirty && !s.closed {
 		s.dirty = true
 		s.ls.dirty = append(s.ls.dirty, s)
@@ -199,6 +350,7 @@ func (s *session) addKey(sl *slot, r *codec.Request, key []byte) *keyReq {
 		k.Value = k.val
 	}
 	sl.keys = append(sl.keys, k)
+	sl.settleKey(k)
 	return k
 }
 
@@ -211,10 +363,14 @@ func (s *session) dispatch(r *codec.Request) {
 		s.route(r)
 	default:
 		s.local(r)
+		if s.q.len() > 0 {
+			s.q.back().settleOut()
+		}
 	}
 }
 
-// route sends every key of r through the router.
+// route queues every key of r for the router and sends as many as the
+// client's window allows; pump sends the rest as replies drain.
 func (s *session) route(r *codec.Request) {
 	if isDebugGet(r) {
 		s.debugGet(r)
@@ -225,18 +381,89 @@ func (s *session) route(r *codec.Request) {
 		s.addKey(sl, r, key)
 	}
 	sl.pending = len(sl.keys)
-	ctx := s.ls.routerCtx()
-	root := ctx.Cfg.Root
-	// A key may be answered at once (an error route), even completing sl;
-	// sl stays in the FIFO until flushed, so it cannot be reused meanwhile.
-	for _, k := range sl.keys {
-		root.Route(ctx, &k.Request, k)
+	sl.ctx = s.ls.routerCtx()
+	s.waiting = sl
+	s.pump()
+}
+
+// pump sends the waiting request's keys through the router while the
+// client is under its high water mark. A key may be answered at once (an
+// error route), even completing the slot; the slot stays in the FIFO until
+// flushed, so it cannot be reused meanwhile.
+func (s *session) pump() {
+	sl := s.waiting
+	root := sl.ctx.Cfg.Root
+	for sl.next < len(sl.keys) {
+		if s.dead || s.closed {
+			return
+		}
+		if s.over() {
+			s.pause()
+			return
+		}
+		k := sl.keys[sl.next]
+		sl.next++
+		k.est = minEst
+		if sl.op.IsGet() {
+			k.est = s.estKey
+		}
+		sl.estimate(k.est)
+		s.inflight++
+		root.Route(sl.ctx, &k.Request, k)
 	}
+	s.waiting = nil
 }
 
 // OnReply receives the reply for one key; see mc.Callback.
 func (k *keyReq) OnReply(rep *mc.Reply) {
 	sl := k.slot
+	s := sl.s
+	live := s != nil && !s.dead
+	if live {
+		k.encode(sl, rep)
+		sl.settleKey(k)
+		sl.settleOut()
+		if sl.op.IsGet() {
+			// Follow the size of this client's get replies: jump up at
+			// once, come down slowly.
+			if n := len(k.out); n >= s.estKey {
+				s.estKey = n
+			} else {
+				s.estKey = max(minGet, s.estKey-(s.estKey-n)>>3)
+			}
+		}
+	}
+	if s != nil {
+		s.inflight--
+	}
+	sl.estimate(-k.est)
+	k.est = 0
+	k.done = true
+	sl.pending--
+	switch {
+	case sl.pending == 0 && s != nil:
+		s.complete(sl)
+	case sl.pending == 0:
+		// The client went away while this slot was in flight.
+		sl.ls.releaseSlot(sl)
+		return
+	case live && sl.op.IsGet() && s.q.front() == sl:
+		s.markDirty() // a prefix of the keys may be ready to stream
+	}
+	if live {
+		if sl.streamed && sl.useOut {
+			// An error after VALUE blocks were written: the client cannot
+			// be given the error line alone any more (doc.go).
+			s.ls.stats.closedMidReply.Add(1)
+			s.drop()
+			return
+		}
+		s.checkCap()
+	}
+}
+
+// encode writes rep into k or sl as the client will see it.
+func (k *keyReq) encode(sl *slot, rep *mc.Reply) {
 	switch {
 	case sl.op.IsGet():
 		switch rep.Result {
@@ -257,7 +484,7 @@ func (k *keyReq) OnReply(rep *mc.Reply) {
 			}
 		}
 	case sl.op == mc.OpFlushAll:
-		// AllSync: the worst reply wins, ties keep the earlier one.
+		// The broadcast answers once, with the worst reply (AllSync).
 		if sl.worst == mc.ResUnknown || mc.Worse(rep.Result, sl.worst) {
 			sl.worst = rep.Result
 			sl.out = codec.AppendReply(sl.out[:0], sl.op, rep)
@@ -265,35 +492,41 @@ func (k *keyReq) OnReply(rep *mc.Reply) {
 	default:
 		k.out = codec.AppendReply(k.out[:0], sl.op, rep)
 	}
-	sl.pending--
-	if sl.pending == 0 {
-		if s := sl.s; s != nil {
-			s.complete(sl)
-		} else {
-			// The client went away while this slot was in flight.
-			sl.ls.releaseSlot(sl)
-		}
-	}
 }
 
 // flush writes every completed slot at the head of the FIFO, in order, in
-// as few writes as possible, then releases them.
+// as few writes as possible, then releases them. A get at the head that is
+// not complete yet has the VALUE blocks of its completed prefix of keys
+// written once they are worth a write (streaming), and released.
 func (s *session) flush() {
 	s.dirty = false
-	if s.closed {
+	if s.closed || s.dead {
 		return
 	}
 	ls := s.ls
 	iov := ls.iov[:0]
 	done := ls.done[:0]
 	quit := false
-	for s.qhead < len(s.q) {
-		sl := s.q[s.qhead]
+	var stream *slot
+	streamTo := 0
+	for s.q.len() > 0 {
+		sl := s.q.front()
 		if sl.pending > 0 {
+			if sl.op.IsGet() && !sl.useOut && !sl.noreply {
+				var n int
+				n, streamTo = sl.readyPrefix()
+				if n >= streamMin || (n > 0 && s.over()) {
+					for _, k := range sl.keys[sl.written:streamTo] {
+						if k.hit {
+							iov = append(iov, k.out)
+						}
+					}
+					stream = sl
+				}
+			}
 			break
 		}
-		s.q[s.qhead] = nil
-		s.qhead++
+		s.q.pop()
 		done = append(done, sl)
 		if sl.quit {
 			if len(sl.out) > 0 {
@@ -304,6 +537,17 @@ func (s *session) flush() {
 		}
 		if sl.noreply {
 			continue
+		}
+		if sl.stats {
+			ls.sbuf = ls.e.appendStats(ls.sbuf[:0], sl.out)
+			sl.out = append(sl.out[:0], ls.sbuf...)
+			if cap(ls.sbuf) > retainCap {
+				ls.sbuf = nil
+			}
+		}
+		if sl.streamed && sl.useOut {
+			quit = true // an error after VALUE blocks: close (doc.go)
+			break
 		}
 		iov = sl.appendIOV(iov)
 		if len(iov) >= 512 {
@@ -319,6 +563,11 @@ func (s *session) flush() {
 	}
 	clear(iov)
 	ls.iov = iov[:0]
+	if stream != nil {
+		stream.release(stream.written, streamTo)
+		stream.written = streamTo
+		stream.streamed = true
+	}
 	for _, sl := range done {
 		ls.releaseSlot(sl)
 	}
@@ -327,13 +576,48 @@ func (s *session) flush() {
 	if s.closed {
 		return
 	}
-	if s.qhead == len(s.q) {
-		s.q, s.qhead = s.q[:0], 0
-	}
 	if quit {
 		s.closing = true
 		_ = s.c.Close()
+		return
 	}
+	s.checkCap()
+}
+
+// streamMin is the size of a get's completed prefix worth writing before
+// the whole get is complete.
+const streamMin = 16 << 10
+
+// readyPrefix returns the bytes of VALUE blocks of sl's answered keys from
+// sl.written on, up to the first key not answered (the index returned).
+func (sl *slot) readyPrefix() (n, to int) {
+	to = sl.written
+	for to < len(sl.keys) && sl.keys[to].done {
+		if k := sl.keys[to]; k.hit {
+			n += len(k.out)
+		}
+		to++
+	}
+	return n, to
+}
+
+// release gives back the reply and value buffers of keys [from, to) of sl,
+// already written; the keyReqs stay in sl until it completes.
+func (sl *slot) release(from, to int) {
+	for _, k := range sl.keys[from:to] {
+		k.out, k.val = dropBig(k.out), dropBig(k.val)
+		k.Value = nil
+		k.hit = false
+		sl.settleKey(k)
+	}
+}
+
+// dropBig empties b, forgetting it if it is too big to keep.
+func dropBig(b []byte) []byte {
+	if cap(b) > retainCap {
+		return nil
+	}
+	return b[:0]
 }
 
 // write sends iov with one system call. Small replies (the common case:
@@ -369,7 +653,7 @@ func (s *session) write(iov [][]byte) {
 // buffer rather than handed to writev.
 const smallReply = 16 << 10
 
-// appendIOV adds sl's reply to iov.
+// appendIOV adds sl's reply to iov (for a get, what was not streamed yet).
 func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 	if sl.useOut {
 		if len(sl.out) > 0 {
@@ -378,7 +662,7 @@ func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 		return iov
 	}
 	if sl.op.IsGet() {
-		for _, k := range sl.keys {
+		for _, k := range sl.keys[sl.written:] {
 			if k.hit {
 				iov = append(iov, k.out)
 			}
@@ -392,21 +676,21 @@ func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 }
 
 // onClose forgets the session. Slots still waiting for servers are
-// released when their last reply arrives.
+// released when their last reply arrives; keys never sent are dropped.
 func (s *session) onClose() {
 	s.closed = true
 	ls := s.ls
 	ls.stats.connsOpen.Add(-1)
-	for i := s.qhead; i < len(s.q); i++ {
-		sl := s.q[i]
-		s.q[i] = nil
+	s.waiting = nil
+	for s.q.len() > 0 {
+		sl := s.q.pop()
+		sl.pending -= len(sl.keys) - sl.next
 		if sl.pending == 0 {
 			ls.releaseSlot(sl)
 			continue
 		}
 		sl.s = nil // released by the last OnReply
 	}
-	s.qhead = len(s.q)
 }
 
 var _ mc.Callback = (*keyReq)(nil)

@@ -45,6 +45,9 @@ type Options struct {
 // Config is one compiled config: immutable, shared by every loop.
 type Config struct {
 	Root Handle
+	// Broadcast sends a request to every destination of the config and
+	// answers the worst reply (AllSync): flush_all's route.
+	Broadcast Handle
 	// Servers is every destination the tree can send to; leaves refer to
 	// them by index.
 	Servers []*upstream.Server
@@ -184,6 +187,7 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 	cfg := &Config{
 		Warnings:     b.warnings,
 		Root:         root,
+		Broadcast:    newBroadcast(b.broadcastDests()),
 		Servers:      b.servers,
 		File:         file,
 		MD5:          hex.EncodeToString(sum[:]),
