@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"syscall"
 
@@ -47,14 +48,18 @@ type Conn struct {
 	doomed  int
 	doomRes mc.Result
 	doomMsg []byte
-	onDown  bool   // on loop.down
-	keep    uint64 // Loop.Retain mark
+	onDown  bool // on loop.down
+	// minTimeout is the shortest reply timeout of any request sent on c:
+	// with Servers of different timeouts sharing c, deadlines are not in
+	// queue order, but start times are.
+	minTimeout int64
+	keep       uint64 // Loop.Retain mark
 
 	rep mc.Reply
 }
 
 func newConn(l *Loop, d *Destination, st *destLoop) *Conn {
-	c := &Conn{loop: l, dest: d, st: st, q: newQueue()}
+	c := &Conn{loop: l, dest: d, st: st, q: newQueue(), minTimeout: math.MaxInt64}
 	st.stats.gauge.Store(gaugeNew)
 	return c
 }
@@ -127,6 +132,7 @@ func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
 	e.op = req.Op
 	e.sent = c.loop.now
 	e.timeout = int64(srv.Timeout)
+	c.minTimeout = min(c.minTimeout, e.timeout)
 	e.deadline = e.sent + e.timeout
 	e.batchEnd = false
 	if req.Op.IsGet() {
@@ -416,7 +422,10 @@ func (c *Conn) sweep(now int64) {
 	for i := 0; i < c.q.n; i++ {
 		e := c.q.at(i)
 		if e.deadline > now {
-			break
+			if e.deadline-e.timeout+c.minTimeout > now {
+				break // no later entry is due either
+			}
+			continue
 		}
 		if e.cb == nil {
 			continue
