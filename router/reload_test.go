@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type memFS struct {
@@ -61,5 +62,22 @@ func TestReloaderKeepsRunningConfigOnFailure(t *testing.T) {
 	}
 	if next.Servers[1].Dest == cfg.Servers[1].Dest {
 		t.Error("a new server shares a removed server's destination")
+	}
+}
+
+// TestPoolsSharingAServerKeepTheirTimeouts: two pools naming one host with
+// different connect timeouts get a Server each (each request dials with
+// its own pool's timeout), sharing one Destination.
+func TestPoolsSharingAServerKeepTheirTimeouts(t *testing.T) {
+	cfg, err := Build("", []byte(`{"pools": {
+		"A": {"servers": ["127.0.0.1:7101"], "connect_timeout": 50},
+		"B": {"servers": ["127.0.0.1:7101"], "connect_timeout": 900}},
+		"route": {"type": "AllSyncRoute", "children": ["PoolRoute|A", "PoolRoute|B"]}}`), Options{ServerTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Servers) != 2 || cfg.Servers[0].Dest != cfg.Servers[1].Dest ||
+		cfg.Servers[0].ConnectTimeout == cfg.Servers[1].ConnectTimeout {
+		t.Fatalf("servers: %+v", cfg.Servers)
 	}
 }
