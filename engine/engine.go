@@ -224,8 +224,10 @@ func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 	case *session:
 		x.onClose()
 	case *upstream.Conn:
+		// Only recorded: gnet may be closing it inside one of our own
+		// writes. The loop settles it at the end of the pass.
 		ls := x.Loop().Owner.(*loopState)
-		x.OnClose()
+		x.OnClose(c)
 		ls.afterEvent()
 	}
 	return gnet.None

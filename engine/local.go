@@ -167,27 +167,37 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	return append(dst, codec.End...)
 }
 
-// appendServerStats lists the destinations of the config in force, in
-// mcrouter's `stats servers` key format.
+// appendServerStats lists, from the process-wide upstream registry, the
+// destinations the config in force uses, in mcrouter's `stats servers`
+// format; each is named by the first of the config's Servers that uses it.
 func (e *Engine) appendServerStats(dst []byte) []byte {
+	seen := map[*upstream.Destination]bool{}
 	for _, srv := range e.router.Current().Servers {
+		if seen[srv.Dest] {
+			continue
+		}
+		seen[srv.Dest] = true
 		dst = append(dst, "STAT "...)
 		dst = append(dst, srv.Key...)
 		dst = append(dst, ' ')
-		dst = srv.Stats.AppendLine(dst)
+		dst = srv.Dest.AppendStats(dst)
 		dst = append(dst, codec.CRLF...)
 	}
 	return append(dst, codec.End...)
 }
 
-// serverStates sums the connection states of every server of the config
-// (mcrouter's num_servers_new/up/down/closed count per-thread connections).
+// serverStates sums the connection states of every destination the config
+// uses (mcrouter's num_servers_new/up/down/closed count per-thread
+// connections).
 func serverStates(servers []*upstream.Server) (n, up, down, closed int64) {
+	seen := map[*upstream.Destination]bool{}
 	for _, s := range servers {
-		n += s.Stats.New.Load()
-		up += s.Stats.Up.Load()
-		down += s.Stats.Down.Load()
-		closed += s.Stats.Closed.Load()
+		if seen[s.Dest] {
+			continue
+		}
+		seen[s.Dest] = true
+		a, b, c, d := s.Dest.States()
+		n, up, down, closed = n+a, up+b, down+c, closed+d
 	}
 	return
 }

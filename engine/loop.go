@@ -59,6 +59,7 @@ func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
 	ls := &loopState{e: e, el: el}
 	ls.up = upstream.NewLoop(el, e.opts.Upstream)
 	ls.up.Owner = ls
+	ls.up.EndEvent = ls.afterEvent
 	ls.sweepRunnable = gnet.RunnableFunc(func(context.Context) error {
 		ls.sweep()
 		return nil
@@ -80,18 +81,25 @@ func (ls *loopState) routerCtx() *router.Ctx {
 
 // afterEvent writes everything the event produced: completed replies to
 // clients (which may resume paused clients, which may send more), then
-// queued requests to servers.
+// queued requests to servers. Flushing upstream also settles server
+// connections that went down, whose failed requests complete client
+// replies, so it repeats until nothing is left.
 func (ls *loopState) afterEvent() {
-	for len(ls.dirty) > 0 {
-		s := ls.dirty[len(ls.dirty)-1]
-		ls.dirty[len(ls.dirty)-1] = nil
-		ls.dirty = ls.dirty[:len(ls.dirty)-1]
-		s.flush()
+	for {
+		for len(ls.dirty) > 0 {
+			s := ls.dirty[len(ls.dirty)-1]
+			ls.dirty[len(ls.dirty)-1] = nil
+			ls.dirty = ls.dirty[:len(ls.dirty)-1]
+			s.flush()
+		}
+		if len(ls.paused) > 0 {
+			ls.resumePaused()
+		}
+		ls.up.Flush()
+		if len(ls.dirty) == 0 {
+			return
+		}
 	}
-	if len(ls.paused) > 0 {
-		ls.resumePaused()
-	}
-	ls.up.Flush()
 }
 
 // resumePaused lets paused sessions parse again if they can.
@@ -122,13 +130,9 @@ func (ls *loopState) sweep() {
 		ls.routerCtx() // bind the newest config even on an idle loop
 	}
 	if ls.retain {
-		keep := make(map[string]bool, len(ls.ctx.Cfg.Servers))
-		for _, s := range ls.ctx.Cfg.Servers {
-			keep[s.Key] = true
-		}
 		// Conns still answering requests of the old config are closed on a
 		// later sweep.
-		ls.retain = ls.up.Retain(keep)
+		ls.retain = ls.up.Retain(ls.ctx.Cfg.Servers)
 	}
 	ls.afterEvent()
 }

@@ -38,7 +38,7 @@ func (d *destination) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	if !d.keep {
 		key = key[RoutingPrefixLen(key):]
 	}
-	ctx.conns[d.idx].Send(req, key, cb)
+	ctx.conns[d.idx].Send(d.srv, req, key, cb)
 }
 
 // Name is mcrouter's DestinationRoute routeName:

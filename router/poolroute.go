@@ -346,14 +346,17 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 			}
 		}
 		srv := upstream.NewServer(host, port, timeout, connectTimeout)
-		idx, ok := b.serverIdx[srv.Key]
+		// Pools that name one server with different connect timeouts get
+		// a Server each (sharing the Destination and its connections).
+		sk := srv.Key + "|" + strconv.FormatInt(int64(srv.ConnectTimeout), 10)
+		idx, ok := b.serverIdx[sk]
 		if !ok {
 			idx = len(b.servers)
 			b.servers = append(b.servers, srv)
 			if b.serverIdx == nil {
 				b.serverIdx = map[string]int{}
 			}
-			b.serverIdx[srv.Key] = idx
+			b.serverIdx[sk] = idx
 		}
 		p.dests = append(p.dests, newDestination(idx, b.servers[idx], name, i, keep, fd))
 	}

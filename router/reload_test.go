@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type memFS struct {
@@ -32,7 +33,6 @@ func TestReloaderKeepsRunningConfigOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := New(cfg)
-	cfg.Servers[0].Stats.Replies.Add(7)
 	w := &Reloader{R: r, File: "c.json", ReadFile: fs.read}
 	if sig := w.signature(cfg); sig != builtSignature("c.json", cfg) {
 		t.Fatalf("unchanged files look changed:\n%s\n%s", sig, builtSignature("c.json", cfg))
@@ -57,10 +57,27 @@ func TestReloaderKeepsRunningConfigOnFailure(t *testing.T) {
 	if next == cfg || len(next.Servers) != 2 || r.Reloads.Load() != 1 {
 		t.Fatalf("new config not installed: %+v", next.Servers)
 	}
-	if next.Servers[0].Stats != cfg.Servers[0].Stats || next.Servers[0].Stats.Replies.Load() != 7 {
-		t.Error("a server kept across the reload lost its stats")
+	if next.Servers[0].Dest != cfg.Servers[0].Dest {
+		t.Error("a server kept across the reload is not mapped to its registry destination")
 	}
-	if next.Servers[1].Stats == cfg.Servers[1].Stats {
-		t.Error("a new server shares a removed server's stats")
+	if next.Servers[1].Dest == cfg.Servers[1].Dest {
+		t.Error("a new server shares a removed server's destination")
+	}
+}
+
+// TestPoolsSharingAServerKeepTheirTimeouts: two pools naming one host with
+// different connect timeouts get a Server each (each request dials with
+// its own pool's timeout), sharing one Destination.
+func TestPoolsSharingAServerKeepTheirTimeouts(t *testing.T) {
+	cfg, err := Build("", []byte(`{"pools": {
+		"A": {"servers": ["127.0.0.1:7101"], "connect_timeout": 50},
+		"B": {"servers": ["127.0.0.1:7101"], "connect_timeout": 900}},
+		"route": {"type": "AllSyncRoute", "children": ["PoolRoute|A", "PoolRoute|B"]}}`), Options{ServerTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Servers) != 2 || cfg.Servers[0].Dest != cfg.Servers[1].Dest ||
+		cfg.Servers[0].ConnectTimeout == cfg.Servers[1].ConnectTimeout {
+		t.Fatalf("servers: %+v", cfg.Servers)
 	}
 }

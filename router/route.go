@@ -36,7 +36,9 @@ func traverseAll(h Handle, children []Handle, req *mc.Request, depth int, visit 
 }
 
 // Ctx is one event loop's binding of one Config: the loop's upstream Conn
-// for every Server of the config, by index. A request keeps the Ctx it
+// for every Server of the config, by index (Servers that share a
+// Destination share the Conn; each request still carries its own
+// Server's timeouts). A request keeps the Ctx it
 // started with, so it finishes on the tree it started on even if a new
 // config is installed meanwhile. Only the owning loop may use a Ctx.
 type Ctx struct {
@@ -48,7 +50,8 @@ type Ctx struct {
 }
 
 // NewCtx binds cfg to loop up. It opens nothing: Conns dial on first use,
-// and Conns are shared with earlier configs that have the same servers.
+// and Conns belong to the process-wide Destinations, so they are shared
+// with earlier configs that name the same servers.
 func NewCtx(up *upstream.Loop, cfg *Config) *Ctx {
 	conns := make([]*upstream.Conn, len(cfg.Servers))
 	for i, s := range cfg.Servers {

@@ -31,19 +31,8 @@ func New(cfg *Config) *Router {
 func (r *Router) Current() *Config { return r.cur.Load() }
 
 // Store installs cfg; requests already routed finish on their old config.
-// Servers that cfg shares with the config in force (same key) keep their
-// stats, so counters survive a reload. cfg must not be in use yet.
+// Stats need no carrying over: they live in the process-wide upstream
+// Destinations that every config's Servers point to.
 func (r *Router) Store(cfg *Config) {
-	if old := r.cur.Load(); old != nil {
-		stats := make(map[string]int, len(old.Servers))
-		for i, s := range old.Servers {
-			stats[s.Key] = i
-		}
-		for _, s := range cfg.Servers {
-			if i, ok := stats[s.Key]; ok {
-				s.Stats = old.Servers[i].Stats
-			}
-		}
-	}
 	r.cur.Store(cfg)
 }

@@ -1,15 +1,14 @@
 package upstream
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"math"
 	"net"
 	"syscall"
 
 	"github.com/panjf2000/gnet/v2"
 
-	"mcroute/codec"
 	"mcroute/codec/mc"
 )
 
@@ -18,88 +17,105 @@ type connState uint8
 const (
 	stateDown       connState = iota // no connection; the next Send dials
 	stateConnecting                  // a dial is in flight
-	stateUp                          // connected, gc is valid
+	stateUp                          // connected, the transport is attached
 	stateClosed                      // removed from the config; never dials again
 )
 
-// entry is one request awaiting its reply, in send order.
-type entry struct {
-	cb       mc.Callback // nil once answered (timed out: an orphan awaiting its late reply)
-	op       mc.Op
-	key      []byte // backend key of get-like requests; the buffer is reused
-	deadline int64
-	sent     int64 // when it was queued, for latency stats
-	batchEnd bool  // last key of a coalesced get line
-}
-
-// Conn is the connection from one event loop to one Server. All methods
-// must be called on the owning loop.
+// Conn is the connection from one event loop to one Destination. It
+// composes a transport (the socket), a queue (requests awaiting replies)
+// and a protocol pipeline (asciiProto: validate, encode, match). All
+// methods must be called on the owning loop.
 type Conn struct {
-	loop   *Loop
-	srv    *Server
-	gc     gnet.Conn
+	loop *Loop
+	dest *Destination
+	st   *destLoop // this loop's share of dest (stats)
+
+	t     transport
+	q     queue
+	proto asciiProto
+
 	state  connState
 	everUp bool   // has been connected once (stats: down, not new)
 	failed bool   // the last connect or connection failed (stats: down)
 	gen    uint64 // dial generation; stale dial results are ignored
-	// closing is set once we asked gnet to close gc (wedged server).
-	closing bool
 
-	wbuf  []byte // encoded requests not yet handed to gnet
+	wbuf  []byte // encoded requests not yet handed to the transport
+	spare []byte // the other write buffer, swapped in while writing
 	dirty bool   // on loop.dirty
 
-	// The get line being built in wbuf, still without its "\r\n".
-	batchOpen    bool
-	batchOp      mc.Op
-	batchExptime int64
-	batchLen     int
+	// doomed oldest entries fail with doomRes/doomMsg when the loop
+	// settles (Loop.Flush): the connection they were sent on is gone.
+	doomed  int
+	doomRes mc.Result
+	doomMsg []byte
+	onDown  bool // on loop.down
+	// minTimeout is the shortest reply timeout of any request sent on c:
+	// with Servers of different timeouts sharing c, deadlines are not in
+	// queue order, but start times are.
+	minTimeout int64
+	keep       uint64 // Loop.Retain mark
 
-	ring     []entry // pending FIFO, len a power of two
-	head, n  int
-	awaitEnd bool // all keys of the head get line answered, its END not yet read
-
-	rp  codec.ReplyParser
 	rep mc.Reply
 }
 
-func newConn(l *Loop, srv *Server) *Conn {
-	c := &Conn{loop: l, srv: srv, ring: make([]entry, 64)}
-	srv.Stats.New.Add(1)
+func newConn(l *Loop, d *Destination, st *destLoop) *Conn {
+	c := &Conn{loop: l, dest: d, st: st, q: newQueue(), minTimeout: math.MaxInt64}
+	st.stats.gauge.Store(gaugeNew)
 	return c
 }
 
-// setState moves c to st, keeping the server's state gauges right.
-func (c *Conn) setState(st connState) {
-	c.gauge().Add(-1)
-	switch st {
+// setState moves c to st, keeping the destination's gauges right.
+func (c *Conn) setState(s connState) {
+	if c.state == stateUp && s != stateUp {
+		c.dest.Health.connsUp.Add(-1)
+	}
+	switch s {
 	case stateUp:
 		c.everUp, c.failed = true, false
+		c.dest.Health.connsUp.Add(1)
 	case stateDown:
 		c.failed = true
 	}
-	c.state = st
-	c.gauge().Add(1)
+	c.state = s
+	g := gaugeNew
+	switch {
+	case s == stateUp:
+		g = gaugeUp
+	case s == stateClosed:
+		g = gaugeClosed
+	case c.everUp || c.failed:
+		g = gaugeDown
+	}
+	c.st.stats.gauge.Store(g)
 }
 
 // Loop returns the Loop that owns c.
 func (c *Conn) Loop() *Loop { return c.loop }
 
-// Server returns the destination this Conn talks to.
-func (c *Conn) Server() *Server { return c.srv }
+// Destination returns the destination this Conn talks to.
+func (c *Conn) Destination() *Destination { return c.dest }
 
 // Pending returns the number of requests awaiting replies.
-func (c *Conn) Pending() int { return c.n }
+func (c *Conn) Pending() int { return c.q.n }
 
 // Up reports whether the connection is established.
 func (c *Conn) Up() bool { return c.state == stateUp }
 
-// Send queues req for the server with key as the key to send (the router
-// has stripped the routing prefix or rewritten it). cb.OnReply is called
-// exactly once, on this loop: later with the server's reply, or before Send
-// returns when the request cannot be queued. req and key are not retained.
-func (c *Conn) Send(req *mc.Request, key []byte, cb mc.Callback) {
-	if c.n >= c.loop.opts.MaxPending || len(c.wbuf) > c.loop.opts.MaxOutbound ||
-		(c.gc != nil && c.gc.OutboundBuffered() > c.loop.opts.MaxOutbound) {
+// Send queues req for the server, with key as the key to send (the router
+// has stripped the routing prefix or rewritten it). srv is the config's
+// Server the request was routed to: its Timeout bounds the reply and, if
+// this Send starts a connect, its ConnectTimeout bounds the connect.
+// cb.OnReply is called exactly once, on this loop: later with the server's
+// reply, or before Send returns when the request cannot be queued (a key
+// memcached would reject, too many pending, connection removed). req and
+// key are not retained.
+func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
+	if !c.proto.validKey(req.Op, key) {
+		c.fail(cb, mc.ResBadKey, msgBadKey)
+		return
+	}
+	if c.q.n >= c.loop.opts.MaxPending || len(c.wbuf) > c.loop.opts.MaxOutbound ||
+		c.t.buffered() > c.loop.opts.MaxOutbound {
 		c.fail(cb, mc.ResBusy, msgBusy)
 		return
 	}
@@ -108,126 +124,153 @@ func (c *Conn) Send(req *mc.Request, key []byte, cb mc.Callback) {
 		c.fail(cb, mc.ResShutdown, msgShutdown)
 		return
 	case stateDown:
-		c.dial()
+		c.dial(srv)
 	}
-	if req.Op.IsGet() {
-		if !c.batchOpen || c.batchOp != req.Op || c.batchExptime != req.Exptime || c.batchLen >= c.loop.opts.MaxBatchKeys {
-			c.closeBatch()
-			c.wbuf = codec.AppendGetStart(c.wbuf, req.Op, req.Exptime)
-			c.batchOpen, c.batchOp, c.batchExptime, c.batchLen = true, req.Op, req.Exptime, 0
-		}
-		c.wbuf = codec.AppendKey(c.wbuf, key)
-		c.batchLen++
-	} else {
-		c.closeBatch()
-		c.wbuf = codec.AppendRequest(c.wbuf, req, key)
-	}
-	e := c.push()
+	c.wbuf = c.proto.encode(c.wbuf, req, key, &c.q, c.loop.opts.MaxBatchKeys)
+	e := c.q.push()
 	e.cb = cb
 	e.op = req.Op
 	e.sent = c.loop.now
-	e.deadline = e.sent + int64(c.srv.Timeout)
+	e.timeout = int64(srv.Timeout)
+	c.minTimeout = min(c.minTimeout, e.timeout)
+	e.deadline = e.sent + e.timeout
 	e.batchEnd = false
 	if req.Op.IsGet() {
 		e.key = append(e.key[:0], key...)
 	}
 	if c.state == stateUp {
-		c.srv.Stats.Inflight.Add(1)
+		add(&c.st.stats.inflight, 1)
 	} else {
-		c.srv.Stats.Pending.Add(1)
+		add(&c.st.stats.pending, 1)
 	}
+	c.markDirty()
+}
+
+func (c *Conn) markDirty() {
 	if !c.dirty {
 		c.dirty = true
 		c.loop.dirty = append(c.loop.dirty, c)
 	}
 }
 
-// closeBatch terminates the get line under construction.
-func (c *Conn) closeBatch() {
-	if !c.batchOpen {
-		return
-	}
-	c.wbuf = append(c.wbuf, '\r', '\n')
-	c.ring[(c.head+c.n-1)&(len(c.ring)-1)].batchEnd = true
-	c.batchOpen = false
-}
-
-// flush hands queued bytes to gnet: one write per flush.
+// flush hands queued bytes to the transport: one write per flush. The
+// buffer is taken out of c before the write, because a failed write
+// closes the connection inside it (gnet), and nothing that happens then
+// may lose or resend bytes.
 func (c *Conn) flush() {
 	c.dirty = false
-	c.closeBatch()
+	if c.q.n > 0 {
+		c.wbuf = c.proto.endBatch(c.wbuf, &c.q)
+	}
 	if c.state != stateUp || len(c.wbuf) == 0 {
 		return
 	}
-	_, _ = c.gc.Write(c.wbuf) // gnet copies what the socket does not take
-	if cap(c.wbuf) > 1<<20 {
-		c.wbuf = nil // do not keep a buffer grown for a rare huge value
-	} else {
-		c.wbuf = c.wbuf[:0]
+	b := c.wbuf
+	c.wbuf, c.spare = c.spare[:0], nil
+	c.t.write(b)
+	if cap(b) <= 1<<20 { // do not keep a buffer grown for a rare huge value
+		c.spare = b[:0]
 	}
 }
 
-func (c *Conn) push() *entry {
-	if c.n == len(c.ring) {
-		ring := make([]entry, 2*len(c.ring))
-		for i := 0; i < c.n; i++ {
-			ring[i] = c.ring[(c.head+i)&(len(c.ring)-1)]
-		}
-		c.ring, c.head = ring, 0
-	}
-	e := &c.ring[(c.head+c.n)&(len(c.ring)-1)]
-	c.n++
-	return e
-}
-
-// pop removes the head entry and returns its callback, batchEnd and when
-// it was queued.
+// pop removes the head entry, keeping the stats gauges right.
 func (c *Conn) pop() (mc.Callback, bool, int64) {
-	e := &c.ring[c.head]
-	cb, end, sent := e.cb, e.batchEnd, e.sent
 	if c.state == stateUp {
-		c.srv.Stats.Inflight.Add(-1)
+		add(&c.st.stats.inflight, -1)
 	} else {
-		c.srv.Stats.Pending.Add(-1)
+		add(&c.st.stats.pending, -1)
 	}
-	e.cb = nil
-	c.head = (c.head + 1) & (len(c.ring) - 1)
-	c.n--
-	return cb, end, sent
+	return c.q.pop()
 }
 
+// fail answers cb (if any) with an error made here.
 func (c *Conn) fail(cb mc.Callback, res mc.Result, msg []byte) {
 	if cb == nil {
 		return
 	}
-	c.srv.Stats.Results[res].Add(1)
+	addU(&c.st.stats.results[res], 1)
 	c.rep = mc.Reply{Result: res, Msg: msg}
 	cb.OnReply(&c.rep)
 }
 
-// failAll answers every pending request with res (orphans are dropped) and
-// forgets queued bytes. Callbacks may Send again; those new requests are
-// not failed.
-func (c *Conn) failAll(res mc.Result, msg []byte) {
+// answer pops the head entry and delivers rep, the server's reply to it
+// (dropped when the request already timed out).
+func (c *Conn) answer(rep mc.Reply) {
+	cb, _, sent := c.pop()
+	s := &c.st.stats
+	addU(&s.replies, 1)
+	addU(&s.latencyNs, uint64(max(c.loop.now-sent, 0)))
+	if cb != nil {
+		addU(&s.results[rep.Result], 1)
+		c.rep = rep
+		cb.OnReply(&c.rep)
+	}
+}
+
+// answerThenDrop delivers rep to the n oldest entries, after taking the
+// connection down (so that requests their callbacks send go to a fresh
+// connection) and dooming every other entry.
+func (c *Conn) answerThenDrop(n int, rep mc.Reply) {
+	c.down(mc.ResRemoteError, msgOutOfStep, false, c.q.n-n) // OnTraffic returns gnet.Close
+	for ; n > 0 && c.q.n > 0; n-- {
+		c.answer(rep)
+	}
+}
+
+// down takes c off its socket at once: the transport is detached (and
+// closed if closeIt), queued bytes are dropped, and the doom oldest
+// entries are failed with res and msg when the loop settles, at the end of
+// its pass (never inside a gnet callback that may be running under one of
+// our own writes). Requests sent after down go to a new connection.
+func (c *Conn) down(res mc.Result, msg []byte, closeIt bool, doom int) {
+	if c.state == stateUp {
+		// In flight until now; they are failed as pending.
+		add(&c.st.stats.inflight, -int64(c.q.n))
+		add(&c.st.stats.pending, int64(c.q.n))
+		c.dest.Health.recordFailure(res)
+		c.setState(stateDown)
+	}
+	c.t.detach(closeIt)
+	c.gen++ // a dial in flight for the old connection is stale
 	c.wbuf = c.wbuf[:0]
-	c.batchOpen = false
-	c.awaitEnd = false
-	c.rp.Reset()
-	for k := c.n; k > 0 && c.n > 0; k-- {
+	c.proto.reset()
+	if c.doomed == 0 {
+		c.doomRes, c.doomMsg = res, msg
+	}
+	c.doomed = max(c.doomed, doom)
+	if !c.onDown {
+		c.onDown = true
+		c.loop.down = append(c.loop.down, c)
+	}
+}
+
+// settle fails the doomed entries. Their callbacks may send again, to c
+// too: those requests queue behind and go to a new connection.
+func (c *Conn) settle() {
+	c.onDown = false
+	n, res, msg := c.doomed, c.doomRes, c.doomMsg
+	c.doomed = 0
+	for ; n > 0 && c.q.n > 0; n-- {
 		cb, _, _ := c.pop()
 		c.fail(cb, res, msg)
 	}
 }
 
-// dial starts connecting in a goroutine; the result comes back on the loop.
-func (c *Conn) dial() {
+// dial starts connecting in a goroutine, bounded by srv's connect
+// timeout; the result comes back on the loop.
+func (c *Conn) dial(srv *Server) {
 	c.setState(stateConnecting)
 	c.gen++
+	if c.loop.dialHook != nil {
+		c.loop.dialHook(c, srv)
+		return
+	}
 	gen := c.gen
-	el, srv := c.loop.el, c.srv
+	el, l := c.loop.el, c.loop
+	addr, timeout := c.dest.Key.Addr, srv.ConnectTimeout
 	go func() {
-		d := net.Dialer{Timeout: srv.ConnectTimeout}
-		nc, err := d.Dial("tcp", srv.Addr)
+		d := net.Dialer{Timeout: timeout}
+		nc, err := d.Dial("tcp", addr)
 		if err == nil {
 			var ch <-chan gnet.RegisteredResult
 			ch, err = el.Enroll(gnet.NewContext(context.Background(), &dialTag{c: c, gen: gen}), nc)
@@ -240,6 +283,7 @@ func (c *Conn) dial() {
 		if err != nil {
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				c.dialFailed(gen, err)
+				l.endEvent()
 				return nil
 			}))
 		}
@@ -263,20 +307,19 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 		return c, false
 	}
 	gc.SetContext(c)
-	c.gc = gc
+	c.t = transport{gc: gc}
 	c.setState(stateUp)
 	// Requests queued while connecting are now in flight.
-	c.srv.Stats.Pending.Add(-int64(c.n))
-	c.srv.Stats.Inflight.Add(int64(c.n))
-	c.closing = false
-	c.rp.Reset()
+	add(&c.st.stats.pending, -int64(c.q.n))
+	add(&c.st.stats.inflight, int64(c.q.n))
+	c.proto.rp.Reset()
 	// Entries queued while connecting start their timeout now.
-	for i := 0; i < c.n; i++ {
-		c.ring[(c.head+i)&(len(c.ring)-1)].deadline = c.loop.now + int64(c.srv.Timeout)
+	for i := 0; i < c.q.n; i++ {
+		e := c.q.at(i)
+		e.deadline = c.loop.now + e.timeout
 	}
-	if !c.dirty && len(c.wbuf) > 0 {
-		c.dirty = true
-		c.loop.dirty = append(c.loop.dirty, c)
+	if len(c.wbuf) > 0 {
+		c.markDirty()
 	}
 	return c, true
 }
@@ -303,46 +346,65 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 		return
 	}
 	c.setState(stateDown)
+	res, msg := mc.ResConnectError, msgConnRefused
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
-		c.failAll(mc.ResConnectTimeout, msgConnTimeout)
+		res, msg = mc.ResConnectTimeout, msgConnTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
-		c.failAll(mc.ResConnectError, msgConnRefused)
 	default:
-		c.failAll(mc.ResConnectError, []byte("AsyncSocketException: connect failed, type = Socket not open: "+err.Error()))
+		msg = []byte("AsyncSocketException: connect failed, type = Socket not open: " + err.Error())
 	}
+	c.dest.Health.recordFailure(res)
+	c.down(res, msg, false, c.q.n)
 }
 
-// OnClose must be called from the engine's OnClose for this Conn's gnet.Conn.
-func (c *Conn) OnClose() {
-	if c.state == stateUp {
-		// In flight until now; failAll below counts them down as pending.
-		c.srv.Stats.Inflight.Add(-int64(c.n))
-		c.srv.Stats.Pending.Add(int64(c.n))
-		c.setState(stateDown)
+// OnClose must be called from the engine's OnClose for a gnet.Conn whose
+// context is this Conn. It only records the loss (the pending requests
+// fail when the loop settles, see Loop.Flush): gnet may be closing the
+// socket inside one of our own writes. A close of a socket c already
+// dropped is ignored.
+func (c *Conn) OnClose(gc gnet.Conn) {
+	if !c.t.is(gc) {
+		return
 	}
-	c.gc = nil
-	c.closing = false
-	c.failAll(mc.ResRemoteError, msgConnClosed)
+	c.down(mc.ResRemoteError, msgConnClosed, false, c.q.n)
 }
 
 // OnTraffic parses the replies buffered on gc and completes their
-// requests. It returns gnet.Close when the server sent something that is
-// not a memcached reply or a reply nobody asked for.
+// requests. It returns gnet.Close when gc is not (or no longer) c's socket,
+// or when the server sent something that is not a memcached reply or a
+// reply that cannot belong to the request it would answer.
 func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 	buf, _ := gc.Peek(-1)
+	if !c.t.is(gc) {
+		_, _ = gc.Discard(len(buf))
+		return gnet.Close
+	}
 	off := 0
 	for off < len(buf) {
-		n, ok, err := c.rp.Parse(buf[off:])
+		n, ok, err := c.proto.rp.Parse(buf[off:])
 		off += n
-		if err != nil || (ok && !c.handle(&c.rp.Reply)) {
+		if err != nil {
 			_, _ = gc.Discard(len(buf))
-			c.protocolError()
+			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
 			return gnet.Close
 		}
 		if !ok {
 			break
+		}
+		switch c.proto.match(c, &c.proto.rp.Reply) {
+		case matchBad:
+			_, _ = gc.Discard(len(buf))
+			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
+			return gnet.Close
+		case matchClose:
+			_, _ = gc.Discard(len(buf))
+			return gnet.Close
+		}
+		if !c.t.is(gc) { // a callback took the connection down
+			_, _ = gc.Discard(len(buf))
+			return gnet.Close
 		}
 	}
 	if off > 0 {
@@ -351,154 +413,19 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// protocolError fails everything pending: after a reply that does not
-// match, nothing later on this connection can be matched either.
-func (c *Conn) protocolError() {
-	c.closing = true
-	c.failAll(mc.ResRemoteError, msgBadReply)
-}
-
-// deliver hands c.rep, the server's reply to a request queued at sent,
-// to cb (nil for a request that already timed out).
-func (c *Conn) deliver(cb mc.Callback, sent int64) {
-	st := c.srv.Stats
-	st.Replies.Add(1)
-	st.LatencyNs.Add(uint64(max(c.loop.now-sent, 0)))
-	if cb != nil {
-		st.Results[c.rep.Result].Add(1)
-		cb.OnReply(&c.rep)
-	}
-}
-
-// handle matches one reply element to the pending FIFO. It returns false
-// on a reply that cannot belong to the head request.
-func (c *Conn) handle(r *codec.Reply) bool {
-	if c.awaitEnd {
-		// Every key of the head get line is answered; only its END (or an
-		// error line, if memcached gave up on the rest) may come now.
-		switch r.Kind {
-		case codec.ReplyEnd, codec.ReplyError, codec.ReplyClientError, codec.ReplyServerError:
-			c.awaitEnd = false
-			return true
-		}
-		return false
-	}
-	if c.n == 0 {
-		return false
-	}
-	switch r.Kind {
-	case codec.ReplyValue:
-		for c.n > 0 {
-			e := &c.ring[c.head]
-			if !e.op.IsGet() {
-				return false
-			}
-			if bytes.Equal(e.key, r.Key) {
-				cb, end, sent := c.pop()
-				c.awaitEnd = end
-				c.rep = mc.Reply{Result: mc.ResFound, Flags: r.Flags, Cas: r.Cas, HasCas: r.HasCas, Value: r.Data}
-				c.deliver(cb, sent)
-				return true
-			}
-			if e.batchEnd {
-				return false // a VALUE for a key this line did not ask for
-			}
-			cb, _, sent := c.pop()
-			c.rep = mc.Reply{Result: mc.ResNotFound}
-			c.deliver(cb, sent)
-		}
-		return false
-	case codec.ReplyEnd:
-		for c.n > 0 {
-			if !c.ring[c.head].op.IsGet() {
-				return false
-			}
-			cb, end, sent := c.pop()
-			c.rep = mc.Reply{Result: mc.ResNotFound}
-			c.deliver(cb, sent)
-			if end {
-				return true
-			}
-		}
-		return false
-	case codec.ReplyError, codec.ReplyClientError, codec.ReplyServerError:
-		res, msg := errorResult(r)
-		if c.ring[c.head].op.IsGet() {
-			// One error line ends the whole get line: every key gets it.
-			for c.n > 0 {
-				cb, end, sent := c.pop()
-				c.rep = mc.Reply{Result: res, Msg: msg}
-				c.deliver(cb, sent)
-				if end {
-					break
-				}
-			}
-			return true
-		}
-		cb, _, sent := c.pop()
-		c.rep = mc.Reply{Result: res, Msg: msg}
-		c.deliver(cb, sent)
-		return true
-	}
-	if c.ring[c.head].op.IsGet() {
-		return false
-	}
-	var res mc.Result
-	switch r.Kind {
-	case codec.ReplyStored:
-		res = mc.ResStored
-	case codec.ReplyNotStored:
-		res = mc.ResNotStored
-	case codec.ReplyExists:
-		res = mc.ResExists
-	case codec.ReplyNotFound:
-		res = mc.ResNotFound
-	case codec.ReplyDeleted:
-		res = mc.ResDeleted
-	case codec.ReplyTouched:
-		res = mc.ResTouched
-	case codec.ReplyOK, codec.ReplyVersion:
-		res = mc.ResOK
-	case codec.ReplyNumber:
-		res = mc.ResFound
-	default:
-		return false
-	}
-	cb, _, sent := c.pop()
-	c.rep = mc.Reply{Result: res, Number: r.Number}
-	if r.Kind == codec.ReplyVersion {
-		c.rep.Value = r.Msg
-	}
-	c.deliver(cb, sent)
-	return true
-}
-
-// errorResult maps a memcached error line to mcrouter's result: SERVER_ERROR
-// is REMOTE_ERROR (BUSY for "307 ..."), CLIENT_ERROR is CLIENT_ERROR, a bare
-// ERROR is REMOTE_ERROR without message.
-func errorResult(r *codec.Reply) (mc.Result, []byte) {
-	switch r.Kind {
-	case codec.ReplyClientError:
-		return mc.ResClientError, r.Msg
-	case codec.ReplyServerError:
-		if bytes.HasPrefix(r.Msg, []byte("307 ")) || bytes.Equal(r.Msg, []byte("307")) {
-			return mc.ResBusy, r.Msg
-		}
-		return mc.ResRemoteError, r.Msg
-	}
-	return mc.ResRemoteError, nil
-}
-
-// sweep answers requests whose deadline has passed with TIMEOUT and closes
+// sweep answers requests whose deadline has passed with TIMEOUT and drops
 // a connection whose oldest request has been unanswered for far too long.
 func (c *Conn) sweep(now int64) {
 	if c.state != stateUp {
 		return
 	}
-	for i := 0; i < c.n; i++ {
-		e := &c.ring[(c.head+i)&(len(c.ring)-1)]
+	for i := 0; i < c.q.n; i++ {
+		e := c.q.at(i)
 		if e.deadline > now {
-			break
+			if e.deadline-e.timeout+c.minTimeout > now {
+				break // no later entry is due either
+			}
+			continue
 		}
 		if e.cb == nil {
 			continue
@@ -507,25 +434,24 @@ func (c *Conn) sweep(now int64) {
 		e.cb = nil
 		c.fail(cb, mc.ResTimeout, msgReplyTimeout)
 	}
-	if c.n > 0 && !c.closing {
-		head := &c.ring[c.head]
-		if head.cb == nil && now-head.deadline > c.loop.opts.WedgeAfter.Nanoseconds()+int64(c.srv.Timeout) {
-			// The server has not answered for a long time: reconnect.
-			c.closing = true
-			_ = c.gc.Close()
+	if c.q.n > 0 {
+		head := c.q.front()
+		if head.cb == nil && now-head.deadline > c.loop.opts.WedgeAfter.Nanoseconds()+head.timeout {
+			// The server has not answered for a long time: drop the
+			// socket now (nothing more is written to it) and let the next
+			// request dial afresh.
+			c.down(mc.ResRemoteError, msgWedged, true, c.q.n)
 		}
 	}
 }
 
-// close removes the Conn for good (its server left the config).
+// close removes the Conn for good (its destination left the config).
 func (c *Conn) close() {
 	if c.state == stateUp {
-		c.srv.Stats.Inflight.Add(-int64(c.n))
-		c.srv.Stats.Pending.Add(int64(c.n))
+		add(&c.st.stats.inflight, -int64(c.q.n))
+		add(&c.st.stats.pending, int64(c.q.n))
 	}
 	c.setState(stateClosed)
 	c.gen++
-	if c.gc != nil {
-		_ = c.gc.Close()
-	}
+	c.t.detach(true)
 }

@@ -1,26 +1,90 @@
 // Package upstream owns mcroute's connections to memcached servers.
 //
-// A Server is one destination from the config (address plus timeouts). Each
-// event loop has a Loop, and a Loop has at most one Conn per Server: the
-// connection is opened lazily from the loop (dialed with a timeout in a
-// goroutine, then enrolled into the same gnet event loop), so its callbacks
-// run on the loop that sent the request and nothing on the request path
-// takes a lock.
+// # Types
+//
+//   - Registry and Destination: every server the process has been
+//     configured with, keyed by DestKey (address, transport, protocol;
+//     today "plain" and "ascii"). A Destination outlives configs: it holds
+//     one padded slot per event loop (that loop's Conn and its counters,
+//     written only by that loop, summed by `stats servers`) and a Health
+//     that every loop shares (atomics: connections up, connection failures,
+//     the last one; TKO tracking will live there).
+//   - Server: one destination as a config sees it: reply and connect
+//     timeouts and mcrouter's stats name. It points at its Destination; a
+//     reload builds new Servers that map onto the same Destinations, so no
+//     stats are copied and connections survive.
+//   - Loop: one event loop's upstream state (its Conns, the dirty and down
+//     lists, timers, the cached clock).
+//   - Conn: one loop's connection to one Destination, composed of a
+//     transport (transport.go: the gnet socket; the seam where TLS plugs
+//     in), a queue (queue.go: the ring FIFO of pending requests) and a
+//     protocol pipeline (ascii.go: asciiProto validates keys, encodes and
+//     coalesces requests, matches replies; meta would be a sibling type
+//     chosen per pool).
 //
 // # Flow of one request
 //
-//	router leaf ── Conn.Send(req, key, cb) ──► encoded into Conn.wbuf, an entry
-//	                                           pushed on the pending FIFO
-//	engine, end of the read callback ── Loop.Flush() ──► one Write per dirty Conn
-//	memcached reply ── engine OnTraffic ── Conn.OnTraffic(buf) ──► ReplyParser,
-//	                   replies matched to the FIFO in order ──► cb.OnReply(rep)
-//	OnTick ── loop.Execute ── Loop.Sweep(now) ──► entries past their deadline
-//	                   answered TIMEOUT (the entry stays, as an orphan, until
-//	                   the late reply arrives and is dropped)
+//	router leaf ── Conn.Send(srv, req, key, cb) ──► key validated, request
+//	                encoded into Conn.wbuf, an entry pushed on the queue
+//	                with srv's reply timeout (a dial, if needed, uses srv's
+//	                connect timeout)
+//	engine, end of every event ── Loop.Flush() ──► settle Conns that went
+//	                down, then one write per dirty Conn; repeat until quiet
+//	memcached reply ── engine OnTraffic ── Conn.OnTraffic(gc) ──► reply
+//	                parser, asciiProto.match against the queue head ──►
+//	                cb.OnReply(rep)
+//	OnTick ── loop.Execute ── Loop.Sweep(now) ──► entries past their
+//	                deadline answered TIMEOUT (the entry stays, as an orphan,
+//	                until its late reply arrives and is dropped); a
+//	                connection silent far beyond that is dropped
 //
 // Consecutive get-like requests for the same Conn that are queued before a
 // flush are coalesced into one multi-key command (`get a b c`); replies are
 // matched back to the keys in order, misses included.
+//
+// # A reply reaches only the request it answers
+//
+// Any doubt about which request a reply belongs to drops the connection and
+// fails what was pending on it with a connection error (REMOTE_ERROR); a
+// reply is never shifted onto another request. The ASCII rules:
+//
+//   - Keys memcached would reject (empty, over 250 bytes, a space or a
+//     control byte) are never written: the request fails at once with
+//     SERVER_ERROR The key provided is invalid (mc.ResBadKey). memcached
+//     answers such a set twice, which would put every later reply one off.
+//   - A get line is answered by VALUE blocks for its keys, in order, then
+//     END. A VALUE must name one of the line's unanswered keys (checked
+//     before anything is delivered); the keys before it are misses. END
+//     answers the remaining keys as misses.
+//   - Every other command takes exactly one line, of a kind it can get:
+//     set/add/replace/append/prepend STORED or NOT_STORED; cas also EXISTS
+//     or NOT_FOUND; delete DELETED or NOT_FOUND; incr/decr a number or
+//     NOT_FOUND; touch TOUCHED or NOT_FOUND; version VERSION; flush_all and
+//     verbosity OK. SERVER_ERROR is a complete answer to any of them (a
+//     storage command's data is swallowed first), and so is CLIENT_ERROR to
+//     a command without a data block.
+//   - Delivered, then the connection is dropped (memcached may or may not
+//     have read the rest of what we sent): CLIENT_ERROR or ERROR to a
+//     storage command (`bad command line format` is followed by ERROR for
+//     the data block), a bare ERROR to anything, and any error line to a
+//     get line (all its remaining keys get it; whether an END follows is
+//     not certain).
+//   - Anything else (a reply with nothing pending, a reply kind the head
+//     request cannot get, a VALUE for a key not asked for, unparsable
+//     bytes) is a desync: nothing is delivered for it, the connection is
+//     dropped.
+//
+// # Connections going down
+//
+// A Conn goes down when gnet reports its socket closed (OnClose), when a
+// reply desyncs it, or when Sweep finds it wedged. Going down detaches the
+// transport at once (nothing more is written to that socket; later events
+// for it are ignored), drops unsent bytes and marks the pending requests
+// doomed; they fail when the loop settles, in Loop.Flush at the end of the
+// pass, never inside a gnet callback. So a write that fails (gnet closes
+// the socket inside Write) cannot re-enter routing, and requests that
+// failed callbacks send again go to a fresh dial. The write buffer is
+// taken out of the Conn before it is handed to gnet.
 //
 // # What it must not do
 //
@@ -28,10 +92,14 @@
 // routing prefixes and never touches a client connection. It does not block
 // the loop: dials happen in goroutines and report back with
 // EventLoop.Execute. It allocates nothing per request in steady state:
-// pending entries live in a ring that keeps its key buffers.
+// pending entries live in a ring that keeps its key buffers, the protocol
+// and transport are concrete fields, and counters are per-loop atomics
+// written without locked instructions.
 //
 // # Goroutines
 //
-// Everything but Dial runs on the owning event loop. A Loop, its Conns and
-// their entries must only be touched from that loop's goroutine.
+// Everything but the dial runs on the owning event loop. A Loop, its Conns
+// and their entries must only be touched from that loop's goroutine. The
+// Registry (Lookup) is locked and is for config time; Destination stats and
+// Health may be read from any goroutine.
 package upstream

@@ -33,20 +33,37 @@ var epoch = time.Now()
 // Now returns the monotonic clock in nanoseconds, the time base of Loop.
 func Now() int64 { return int64(time.Since(epoch)) }
 
+// loopSeq numbers Loops; a Loop's index picks its slot in every
+// Destination's per-loop arrays.
+var loopSeq atomic.Int64
+
 // Loop is one event loop's upstream state: its Conns, the ones with bytes
-// waiting to be written, and the loop's cached clock. Only the loop's own
-// goroutine may use it.
+// waiting to be written, the ones that went down and must be settled, and
+// the loop's cached clock. Only the loop's own goroutine may use it.
 type Loop struct {
 	// Owner is the engine's per-loop state, for callbacks that start from
 	// a Conn.
 	Owner any
+	// EndEvent, if set, is called at the end of events the upstream
+	// package starts itself (a dial that failed), the way the engine ends
+	// its own events; the engine sets it to its afterEvent. nil: Flush.
+	EndEvent func()
+
+	idx   int
 	el    gnet.EventLoop
 	opts  Options
 	now   int64
-	byKey map[string]*Conn
 	conns []*Conn
 	dirty []*Conn
 	spare []*Conn // the other dirty list, swapped in by Flush
+	down  []*Conn // Conns that lost their socket, to settle in Flush
+	downs []*Conn // the other down list
+
+	flushing bool
+	keepGen  uint64
+
+	// dialHook replaces the network dial (tests).
+	dialHook func(c *Conn, srv *Server)
 
 	timers    timerHeap
 	nextTimer atomic.Int64
@@ -66,7 +83,7 @@ func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	if opts.WedgeAfter <= 0 {
 		opts.WedgeAfter = DefaultOptions.WedgeAfter
 	}
-	l := &Loop{el: el, opts: opts, now: Now(), byKey: make(map[string]*Conn)}
+	l := &Loop{idx: int(loopSeq.Add(1) - 1), el: el, opts: opts, now: Now()}
 	l.nextTimer.Store(math.MaxInt64)
 	return l
 }
@@ -77,41 +94,49 @@ func (l *Loop) SetNow(now int64) { l.now = now }
 // NowNanos returns the cached clock.
 func (l *Loop) NowNanos() int64 { return l.now }
 
-// Conn returns the loop's connection to srv, creating it (not yet dialed)
-// on first use. It does a map lookup: call it when a config is installed,
-// not per request.
+// Conn returns the loop's connection to srv's destination, creating it
+// (not yet dialed) on first use. Servers of any config that share a
+// Destination share the Conn. Call it when a config is installed, not per
+// request.
 func (l *Loop) Conn(srv *Server) *Conn {
-	if c, ok := l.byKey[srv.Key]; ok {
-		return c
+	s := srv.Dest.slot(l.idx)
+	if s.conn == nil || s.conn.state == stateClosed {
+		s.conn = newConn(l, srv.Dest, s)
+		l.conns = append(l.conns, s.conn)
 	}
-	c := newConn(l, srv)
-	l.byKey[srv.Key] = c
-	l.conns = append(l.conns, c)
-	return c
+	return s.conn
 }
 
 // Conns returns every connection of the loop (for stats and sweeps).
 // The slice is owned by the Loop.
 func (l *Loop) Conns() []*Conn { return l.conns }
 
-// Retain closes and forgets every idle Conn whose server key is not in
-// keep (after a reconfiguration dropped its server). Conns that still have
+// Retain closes and forgets every idle Conn whose destination no server of
+// keep (the config in force) uses any more. Conns that still have
 // requests in flight (sent under the old config) are left to finish; it
 // reports whether any such Conn remains, so the caller tries again later.
-func (l *Loop) Retain(keep map[string]bool) (more bool) {
+func (l *Loop) Retain(keep []*Server) (more bool) {
+	l.keepGen++
+	for _, s := range keep {
+		if c := s.Dest.slot(l.idx).conn; c != nil {
+			c.keep = l.keepGen
+		}
+	}
 	out := l.conns[:0]
 	for _, c := range l.conns {
-		if keep[c.srv.Key] {
+		if c.keep == l.keepGen {
 			out = append(out, c)
 			continue
 		}
-		if c.n > 0 {
+		if c.q.n > 0 {
 			out = append(out, c)
 			more = true
 			continue
 		}
-		delete(l.byKey, c.srv.Key)
 		c.close()
+		if c.st.conn == c {
+			c.st.conn = nil
+		}
 	}
 	for i := len(out); i < len(l.conns); i++ {
 		l.conns[i] = nil
@@ -120,14 +145,30 @@ func (l *Loop) Retain(keep map[string]bool) (more bool) {
 	return more
 }
 
-// Flush writes what every dirty Conn has queued, one write per Conn. The
-// engine calls it at the end of every event that may have sent requests.
+// Flush settles Conns that went down and writes what every dirty Conn has
+// queued, one write per Conn, until nothing is left to do. The engine
+// calls it at the end of every event.
 //
-// Flush may be re-entered: a failed write closes the connection inside
-// gnet, whose OnClose fails the pending requests, whose callbacks may send
-// and flush again. So the dirty list is taken before it is walked.
+// Settling runs callbacks of failed requests, which may send again, so it
+// loops. A failed write closes the connection inside gnet, whose OnClose
+// only records the loss (Conn.OnClose); a Flush entered from there returns
+// at once and the outer one settles it.
 func (l *Loop) Flush() {
-	for len(l.dirty) > 0 {
+	if l.flushing {
+		return
+	}
+	l.flushing = true
+	defer func() { l.flushing = false }()
+	for len(l.dirty) > 0 || len(l.down) > 0 {
+		for len(l.down) > 0 {
+			d := l.down
+			l.down, l.downs = l.downs[:0], nil
+			for i, c := range d {
+				d[i] = nil
+				c.settle()
+			}
+			l.downs = d[:0]
+		}
 		d := l.dirty
 		l.dirty, l.spare = l.spare[:0], nil
 		for i, c := range d {
@@ -136,6 +177,15 @@ func (l *Loop) Flush() {
 		}
 		l.spare = d[:0]
 	}
+}
+
+// endEvent ends an event the upstream package started.
+func (l *Loop) endEvent() {
+	if l.EndEvent != nil {
+		l.EndEvent()
+		return
+	}
+	l.Flush()
 }
 
 // Sweep times out overdue requests on every Conn. now is Now().

@@ -6,9 +6,11 @@ import (
 	"time"
 )
 
-// Server is one destination from the config: where it is and how long to
-// wait for it. Servers are built once per config and are immutable; a Loop
-// keeps one Conn per distinct Server.Key.
+// Server is one destination as a config sees it: where it is, how long to
+// wait for it, and its name in mcrouter's `stats servers`. Servers are
+// built once per config and are immutable; the connections, stats and
+// health live in the process-wide Destination that Dest points to, so they
+// survive reloads.
 type Server struct {
 	// Host is the host part as written in the config (IPv6 without
 	// brackets), Port the port.
@@ -16,20 +18,22 @@ type Server struct {
 	Port int
 	// Addr is the dial address ("host:port", "[v6]:port").
 	Addr string
-	// Timeout is the reply timeout (server_timeout / --server-timeout).
+	// Timeout is the reply timeout (server_timeout / --server-timeout) of
+	// requests sent through this Server.
 	Timeout time.Duration
-	// ConnectTimeout bounds the TCP connect.
+	// ConnectTimeout bounds a TCP connect started by a request sent
+	// through this Server.
 	ConnectTimeout time.Duration
-	// Key identifies the destination the way mcrouter's `stats servers`
-	// does: host:port:ascii:plain:notcompressed-<timeout_ms>. Servers with
-	// the same Key share one connection per loop.
+	// Key names the destination the way mcrouter's `stats servers` does:
+	// host:port:ascii:plain:notcompressed-<timeout_ms>.
 	Key string
-	// Stats are shared by every loop's Conn to this server.
-	Stats *ServerStats
+	// Dest is the registry's destination for Addr (plain, ascii).
+	Dest *Destination
 }
 
-// NewServer returns a Server for host and port with the given timeouts.
-// connectTimeout 0 means "same as timeout", as in mcrouter.
+// NewServer returns a Server for host and port with the given timeouts,
+// bound to the process-wide Destination for host:port. connectTimeout 0
+// means "same as timeout", as in mcrouter.
 func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Server {
 	if connectTimeout <= 0 {
 		connectTimeout = timeout
@@ -40,9 +44,9 @@ func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Se
 		Addr:           net.JoinHostPort(host, strconv.Itoa(port)),
 		Timeout:        timeout,
 		ConnectTimeout: connectTimeout,
-		Stats:          &ServerStats{},
+		Dest:           Lookup(host, port, TransportPlain, ProtocolASCII),
 	}
-	s.Key = s.Addr + ":ascii:plain:notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
+	s.Key = s.Addr + ":" + ProtocolASCII + ":" + TransportPlain + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
 	return s
 }
 

@@ -1,46 +1,94 @@
 package upstream
 
 import (
-	"mcroute/codec/mc"
 	"strconv"
 	"sync/atomic"
+
+	"mcroute/codec/mc"
 )
 
-// ServerStats are one Server's counters, shared by the Conns of every
-// loop (atomics: written on the loops, read by `stats` from any
-// goroutine). They follow mcrouter's `stats servers` line.
-type ServerStats struct {
-	// Conns per state: a Conn is counted in exactly one of them.
-	New, Up, Down, Closed atomic.Int64
-	// Pending counts requests queued while connecting; Inflight requests
-	// sent and awaiting their reply (timed-out ones included until their
-	// late reply or the connection's end).
-	Pending, Inflight atomic.Int64
-	// Replies and their total latency, for avg_latency_us.
-	Replies   atomic.Uint64
-	LatencyNs atomic.Uint64
-	// Results counts the results delivered to requests, by mc.Result.
-	Results [mc.NumResults]atomic.Uint64
+// Connection states as `stats servers` counts them.
+const (
+	gaugeNone   int32 = iota // the loop has no Conn to the destination
+	gaugeNew                 // never connected, never failed
+	gaugeUp                  // connected
+	gaugeDown                // was up once, or a connect failed
+	gaugeClosed              // removed from the config
+)
+
+// loopStats are one loop's counters for one destination. Only that loop
+// writes them (plain load+store, no locked instruction); any goroutine may
+// read them. `stats servers` sums them over the loops.
+type loopStats struct {
+	gauge     atomic.Int32
+	pending   atomic.Int64 // requests queued while not connected
+	inflight  atomic.Int64 // requests sent, awaiting their reply
+	replies   atomic.Uint64
+	latencyNs atomic.Uint64
+	results   [mc.NumResults]atomic.Uint64
 }
 
-// AppendLine appends mcrouter's `stats servers` value for s (everything
+// add and addU are single-writer increments.
+func add(a *atomic.Int64, d int64)    { a.Store(a.Load() + d) }
+func addU(a *atomic.Uint64, d uint64) { a.Store(a.Load() + d) }
+
+// States returns how many loops' connections to d are in each state
+// (mcrouter's num_servers_new/up/down/closed count per-thread
+// connections).
+func (d *Destination) States() (n, up, down, closed int64) {
+	d.each(func(s *destLoop) {
+		switch s.stats.gauge.Load() {
+		case gaugeNew:
+			n++
+		case gaugeUp:
+			up++
+		case gaugeDown:
+			down++
+		case gaugeClosed:
+			closed++
+		}
+	})
+	return
+}
+
+// Result returns how many requests to d completed with res, over all loops.
+func (d *Destination) Result(res mc.Result) uint64 {
+	var n uint64
+	d.each(func(s *destLoop) { n += s.stats.results[res].Load() })
+	return n
+}
+
+// AppendStats appends mcrouter's `stats servers` value for d (everything
 // after the server key): avg_latency_us, pending_reqs, inflight_reqs,
-// connection states and result counts.
-func (s *ServerStats) AppendLine(dst []byte) []byte {
+// connection states and result counts, summed over the loops.
+func (d *Destination) AppendStats(dst []byte) []byte {
+	var pending, inflight int64
+	var replies, lat uint64
+	var results [mc.NumResults]uint64
+	d.each(func(s *destLoop) {
+		pending += s.stats.pending.Load()
+		inflight += s.stats.inflight.Load()
+		replies += s.stats.replies.Load()
+		lat += s.stats.latencyNs.Load()
+		for r := range results {
+			results[r] += s.stats.results[r].Load()
+		}
+	})
 	avg := 0.0
-	if n := s.Replies.Load(); n > 0 {
-		avg = float64(s.LatencyNs.Load()) / float64(n) / 1000
+	if replies > 0 {
+		avg = float64(lat) / float64(replies) / 1000
 	}
 	dst = append(dst, "avg_latency_us:"...)
 	dst = strconv.AppendFloat(dst, avg, 'f', 3, 64)
 	dst = append(dst, " pending_reqs:"...)
-	dst = strconv.AppendInt(dst, max(s.Pending.Load(), 0), 10)
+	dst = strconv.AppendInt(dst, max(pending, 0), 10)
 	dst = append(dst, " inflight_reqs:"...)
-	dst = strconv.AppendInt(dst, max(s.Inflight.Load(), 0), 10)
+	dst = strconv.AppendInt(dst, max(inflight, 0), 10)
+	nw, up, down, closed := d.States()
 	for _, st := range []struct {
 		name string
 		n    int64
-	}{{"new", s.New.Load()}, {"up", s.Up.Load()}, {"down", s.Down.Load()}, {"closed", s.Closed.Load()}} {
+	}{{"new", nw}, {"up", up}, {"down", down}, {"closed", closed}} {
 		if st.n > 0 {
 			dst = append(dst, ' ')
 			dst = append(dst, st.name...)
@@ -49,8 +97,7 @@ func (s *ServerStats) AppendLine(dst []byte) []byte {
 		}
 	}
 	sep := "; "
-	for r := range s.Results {
-		n := s.Results[r].Load()
+	for r, n := range results {
 		if n == 0 {
 			continue
 		}
@@ -61,19 +108,4 @@ func (s *ServerStats) AppendLine(dst []byte) []byte {
 		dst = strconv.AppendUint(dst, n, 10)
 	}
 	return dst
-}
-
-// gauge returns the state gauge c is counted in: up, closed, down (it was
-// up once or a connect failed), or new.
-func (c *Conn) gauge() *atomic.Int64 {
-	s := c.srv.Stats
-	switch {
-	case c.state == stateUp:
-		return &s.Up
-	case c.state == stateClosed:
-		return &s.Closed
-	case c.everUp || c.failed:
-		return &s.Down
-	}
-	return &s.New
 }

@@ -18,6 +18,11 @@ type FakeConn struct {
 	Closed  bool
 	// Unsent is what OutboundBuffered reports: bytes gnet would still hold.
 	Unsent int
+	// WriteErr, when set, makes Write fail the way gnet's does when
+	// write(2) fails: it closes the connection inside Write, calling
+	// OnClose (the engine's OnClose, synchronously), and returns WriteErr.
+	WriteErr error
+	OnClose  func()
 }
 
 // OutboundBuffered reports Unsent.
@@ -37,8 +42,17 @@ func (f *FakeConn) Discard(n int) (int, error) {
 	return n, nil
 }
 
-// Write appends to Out.
-func (f *FakeConn) Write(b []byte) (int, error) { return f.Out.Write(b) }
+// Write appends to Out, or fails as WriteErr says.
+func (f *FakeConn) Write(b []byte) (int, error) {
+	if f.WriteErr != nil {
+		f.Closed = true
+		if f.OnClose != nil {
+			f.OnClose()
+		}
+		return 0, f.WriteErr
+	}
+	return f.Out.Write(b)
+}
 
 // Close records the close.
 func (f *FakeConn) Close() error { f.Closed = true; return nil }
