@@ -297,6 +297,16 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		}
 		keep = k
 	}
+	protocol := upstream.ProtocolASCII
+	if pv := def.Get("protocol"); pv != nil {
+		ps, ok := pv.String()
+		if !ok {
+			return nil, b.errf(pv, "Pool %s: protocol must be a string", name)
+		}
+		if protocol, ok = parseProtocol(ps); !ok {
+			return nil, b.errf(pv, "Pool %s: protocol %q is not supported (ascii or meta)", name, ps)
+		}
+	}
 	portOverride := 0
 	if pv := def.Get("port_override"); pv != nil {
 		p, ok := pv.Int()
@@ -335,9 +345,12 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		if !ok {
 			return nil, b.errf(e, "Pool %s: server #%d is not a string/object", name, i)
 		}
-		host, port, err := parseServer(s, portOverride)
+		host, port, sproto, err := parseServer(s, portOverride)
 		if err != nil {
 			return nil, b.errf(e, "Pool %s: %v", name, err)
+		}
+		if sproto == "" {
+			sproto = protocol
 		}
 		var fd int64
 		if fdv != nil {
@@ -345,7 +358,7 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 				return nil, b.errf(fdv.Elems[i], "Pool %s: failure domain #%d is not an integer", name, i)
 			}
 		}
-		srv := upstream.NewServer(host, port, timeout, connectTimeout)
+		srv := upstream.NewServerProtocol(host, port, sproto, timeout, connectTimeout)
 		// Pools that name one server with different connect timeouts get
 		// a Server each (sharing the Destination and its connections).
 		sk := srv.Key + "|" + strconv.FormatInt(int64(srv.ConnectTimeout), 10)
@@ -381,54 +394,73 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 	return p, nil
 }
 
+// parseProtocol maps a pool's or a server string's protocol (any case, as
+// mcrouter reads it) to upstream's: ascii, or meta (mcroute's extension:
+// memcached ≥ 1.6). mcrouter's caret, thrift and xdp are not spoken.
+func parseProtocol(s string) (string, bool) {
+	switch {
+	case strings.EqualFold(s, upstream.ProtocolASCII):
+		return upstream.ProtocolASCII, true
+	case strings.EqualFold(s, upstream.ProtocolMeta):
+		return upstream.ProtocolMeta, true
+	}
+	return "", false
+}
+
 // parseServer parses mcrouter's server string
-// host[:port[:protocol[:mech[:compression]]]] with [v6] hosts.
-func parseServer(s string, portOverride int) (string, int, error) {
+// host[:port[:protocol[:mech[:compression]]]] with [v6] hosts. protocol is
+// upstream's name for the string's protocol part, "" when it has none (the
+// pool's protocol applies).
+func parseServer(s string, portOverride int) (string, int, string, error) {
 	var host, rest string
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
-			return "", 0, fmt.Errorf("bad server %q: missing ']'", s)
+			return "", 0, "", fmt.Errorf("bad server %q: missing ']'", s)
 		}
 		host, rest = s[1:end], s[end+1:]
 		if rest != "" && rest[0] != ':' {
-			return "", 0, fmt.Errorf("bad server %q", s)
+			return "", 0, "", fmt.Errorf("bad server %q", s)
 		}
 		rest = strings.TrimPrefix(rest, ":")
 		if net.ParseIP(host) == nil {
-			return "", 0, fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
+			return "", 0, "", fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
 		}
 	} else {
 		if strings.HasPrefix(s, "unix:") {
-			return "", 0, fmt.Errorf("server %q: unix sockets are not supported yet", s)
+			return "", 0, "", fmt.Errorf("server %q: unix sockets are not supported yet", s)
 		}
 		host, rest, _ = strings.Cut(s, ":")
 	}
 	if host == "" {
-		return "", 0, fmt.Errorf("bad server %q: empty host", s)
+		return "", 0, "", fmt.Errorf("bad server %q: empty host", s)
 	}
 	parts := strings.Split(rest, ":")
 	port := portOverride
 	if parts[0] != "" {
 		p, err := strconv.Atoi(parts[0])
 		if err != nil || p < 1 || p > 65535 {
-			return "", 0, fmt.Errorf("bad server %q: bad port %q", s, parts[0])
+			return "", 0, "", fmt.Errorf("bad server %q: bad port %q", s, parts[0])
 		}
 		if port == 0 {
 			port = p
 		}
 	}
 	if port == 0 {
-		return "", 0, fmt.Errorf("bad server %q: no port", s)
+		return "", 0, "", fmt.Errorf("bad server %q: no port", s)
 	}
-	if len(parts) > 1 && parts[1] != "" && !strings.EqualFold(parts[1], "ascii") {
-		return "", 0, fmt.Errorf("server %q: protocol %q is not supported (only ascii)", s, parts[1])
+	protocol := ""
+	if len(parts) > 1 && parts[1] != "" {
+		var ok bool
+		if protocol, ok = parseProtocol(parts[1]); !ok {
+			return "", 0, "", fmt.Errorf("server %q: protocol %q is not supported (ascii or meta)", s, parts[1])
+		}
 	}
 	if len(parts) > 2 && parts[2] != "" && parts[2] != "plain" {
-		return "", 0, fmt.Errorf("server %q: security mech %q is not supported yet (only plain)", s, parts[2])
+		return "", 0, "", fmt.Errorf("server %q: security mech %q is not supported yet (only plain)", s, parts[2])
 	}
 	if len(parts) > 4 {
-		return "", 0, fmt.Errorf("bad server %q: too many fields", s)
+		return "", 0, "", fmt.Errorf("bad server %q: too many fields", s)
 	}
-	return host, port, nil
+	return host, port, protocol, nil
 }

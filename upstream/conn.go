@@ -23,8 +23,9 @@ const (
 
 // Conn is the connection from one event loop to one Destination. It
 // composes a transport (the socket), a queue (requests awaiting replies)
-// and a protocol pipeline (asciiProto: validate, encode, match). All
-// methods must be called on the owning loop.
+// and a protocol pipeline (asciiProto or metaProto, chosen by kind when
+// the Conn is created: validate, encode, match). All methods must be
+// called on the owning loop.
 type Conn struct {
 	loop *Loop
 	dest *Destination
@@ -32,7 +33,9 @@ type Conn struct {
 
 	t     transport
 	q     queue
-	proto asciiProto
+	kind  protoKind  // which of proto and meta this Conn speaks
+	proto asciiProto // kind protoASCII
+	meta  metaProto  // kind protoMeta
 
 	state  connState
 	everUp bool   // has been connected once (stats: down, not new)
@@ -59,7 +62,7 @@ type Conn struct {
 }
 
 func newConn(l *Loop, d *Destination, st *destLoop) *Conn {
-	c := &Conn{loop: l, dest: d, st: st, q: newQueue(), minTimeout: math.MaxInt64}
+	c := &Conn{loop: l, dest: d, st: st, q: newQueue(), kind: protoKindOf(d.Key.Protocol), minTimeout: math.MaxInt64}
 	st.stats.gauge.Store(gaugeNew)
 	return c
 }
@@ -110,7 +113,14 @@ func (c *Conn) Up() bool { return c.state == stateUp }
 // memcached would reject, too many pending, connection removed). req and
 // key are not retained.
 func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
-	if !c.proto.validKey(req.Op, key) {
+	valid := false
+	switch c.kind {
+	case protoMeta:
+		valid = c.meta.validKey(req.Op, key)
+	default:
+		valid = c.proto.validKey(req.Op, key)
+	}
+	if !valid {
 		c.fail(cb, mc.ResBadKey, msgBadKey)
 		return
 	}
@@ -126,7 +136,13 @@ func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
 	case stateDown:
 		c.dial(srv)
 	}
-	c.wbuf = c.proto.encode(c.wbuf, req, key, &c.q, c.loop.opts.MaxBatchKeys)
+	var opaque uint32
+	switch c.kind {
+	case protoMeta:
+		c.wbuf, opaque = c.meta.encode(c.wbuf, req, key)
+	default:
+		c.wbuf = c.proto.encode(c.wbuf, req, key, &c.q, c.loop.opts.MaxBatchKeys)
+	}
 	e := c.q.push()
 	e.cb = cb
 	e.op = req.Op
@@ -135,7 +151,8 @@ func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
 	c.minTimeout = min(c.minTimeout, e.timeout)
 	e.deadline = e.sent + e.timeout
 	e.batchEnd = false
-	if req.Op.IsGet() {
+	e.opaque = opaque
+	if req.Op.IsGet() && c.kind == protoASCII {
 		e.key = append(e.key[:0], key...)
 	}
 	if c.state == stateUp {
@@ -159,7 +176,7 @@ func (c *Conn) markDirty() {
 // may lose or resend bytes.
 func (c *Conn) flush() {
 	c.dirty = false
-	if c.q.n > 0 {
+	if c.q.n > 0 && c.kind == protoASCII {
 		c.wbuf = c.proto.endBatch(c.wbuf, &c.q)
 	}
 	if c.state != stateUp || len(c.wbuf) == 0 {
@@ -234,6 +251,7 @@ func (c *Conn) down(res mc.Result, msg []byte, closeIt bool, doom int) {
 	c.gen++ // a dial in flight for the old connection is stale
 	c.wbuf = c.wbuf[:0]
 	c.proto.reset()
+	c.meta.reset()
 	if c.doomed == 0 {
 		c.doomRes, c.doomMsg = res, msg
 	}
@@ -313,6 +331,7 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 	add(&c.st.stats.pending, -int64(c.q.n))
 	add(&c.st.stats.inflight, int64(c.q.n))
 	c.proto.rp.Reset()
+	c.meta.rp.Reset()
 	// Entries queued while connecting start their timeout now.
 	for i := 0; i < c.q.n; i++ {
 		e := c.q.at(i)
@@ -381,6 +400,9 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(len(buf))
 		return gnet.Close
 	}
+	if c.kind == protoMeta {
+		return c.onMetaTraffic(gc, buf)
+	}
 	off := 0
 	for off < len(buf) {
 		n, ok, err := c.proto.rp.Parse(buf[off:])
@@ -394,6 +416,40 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 			break
 		}
 		switch c.proto.match(c, &c.proto.rp.Reply) {
+		case matchBad:
+			_, _ = gc.Discard(len(buf))
+			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
+			return gnet.Close
+		case matchClose:
+			_, _ = gc.Discard(len(buf))
+			return gnet.Close
+		}
+		if !c.t.is(gc) { // a callback took the connection down
+			_, _ = gc.Discard(len(buf))
+			return gnet.Close
+		}
+	}
+	if off > 0 {
+		_, _ = gc.Discard(off)
+	}
+	return gnet.None
+}
+
+// onMetaTraffic is OnTraffic for a Conn that speaks meta.
+func (c *Conn) onMetaTraffic(gc gnet.Conn, buf []byte) gnet.Action {
+	off := 0
+	for off < len(buf) {
+		n, ok, err := c.meta.rp.Parse(buf[off:])
+		off += n
+		if err != nil {
+			_, _ = gc.Discard(len(buf))
+			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
+			return gnet.Close
+		}
+		if !ok {
+			break
+		}
+		switch c.meta.match(c, &c.meta.rp.Reply) {
 		case matchBad:
 			_, _ = gc.Discard(len(buf))
 			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)

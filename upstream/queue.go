@@ -8,9 +8,10 @@ type entry struct {
 	op       mc.Op
 	key      []byte // backend key of get-like requests; the buffer is reused
 	deadline int64
-	timeout  int64 // reply timeout of the Server it was sent through, ns
-	sent     int64 // when it was queued, for latency stats
-	batchEnd bool  // last key of a coalesced get line
+	timeout  int64  // reply timeout of the Server it was sent through, ns
+	sent     int64  // when it was queued, for latency stats
+	batchEnd bool   // last key of a coalesced get line
+	opaque   uint32 // meta: the O token its reply must carry (0: sent as ASCII)
 }
 
 // queue is the FIFO of requests sent (or to be sent) on one connection: a

@@ -11,10 +11,12 @@ import (
 )
 
 // The transports and protocols a destination can use. Today every server
-// is plain TCP speaking the ASCII protocol; TLS and meta plug in here.
+// is plain TCP (TLS plugs in here), speaking the ASCII protocol or, for
+// pools that ask for it, the meta protocol (memcached ≥ 1.6).
 const (
 	TransportPlain = "plain"
 	ProtocolASCII  = "ascii"
+	ProtocolMeta   = "meta"
 )
 
 // DestKey identifies a destination in the registry: where it is and how we
@@ -23,7 +25,7 @@ const (
 type DestKey struct {
 	Addr      string // dial address, "host:port" or "[v6]:port"
 	Transport string // TransportPlain
-	Protocol  string // ProtocolASCII
+	Protocol  string // ProtocolASCII or ProtocolMeta
 }
 
 // Registry holds every Destination the process has ever been configured

@@ -24,17 +24,27 @@ type Server struct {
 	// ConnectTimeout bounds a TCP connect started by a request sent
 	// through this Server.
 	ConnectTimeout time.Duration
+	// Protocol is how requests are written to the server: ProtocolASCII
+	// or ProtocolMeta.
+	Protocol string
 	// Key names the destination the way mcrouter's `stats servers` does:
-	// host:port:ascii:plain:notcompressed-<timeout_ms>.
+	// host:port:<protocol>:plain:notcompressed-<timeout_ms>.
 	Key string
-	// Dest is the registry's destination for Addr (plain, ascii).
+	// Dest is the registry's destination for Addr (plain, Protocol).
 	Dest *Destination
 }
 
-// NewServer returns a Server for host and port with the given timeouts,
-// bound to the process-wide Destination for host:port. connectTimeout 0
-// means "same as timeout", as in mcrouter.
+// NewServer returns a Server for host and port that speaks the ASCII
+// protocol, with the given timeouts, bound to the process-wide Destination
+// for host:port. connectTimeout 0 means "same as timeout", as in mcrouter.
 func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Server {
+	return NewServerProtocol(host, port, ProtocolASCII, timeout, connectTimeout)
+}
+
+// NewServerProtocol is NewServer for a given protocol (ProtocolASCII or
+// ProtocolMeta). ASCII and meta Servers for one address have distinct
+// Destinations, hence distinct connections and stats.
+func NewServerProtocol(host string, port int, protocol string, timeout, connectTimeout time.Duration) *Server {
 	if connectTimeout <= 0 {
 		connectTimeout = timeout
 	}
@@ -44,9 +54,10 @@ func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Se
 		Addr:           net.JoinHostPort(host, strconv.Itoa(port)),
 		Timeout:        timeout,
 		ConnectTimeout: connectTimeout,
-		Dest:           Lookup(host, port, TransportPlain, ProtocolASCII),
+		Protocol:       protocol,
+		Dest:           Lookup(host, port, TransportPlain, protocol),
 	}
-	s.Key = s.Addr + ":" + ProtocolASCII + ":" + TransportPlain + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
+	s.Key = s.Addr + ":" + protocol + ":" + TransportPlain + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
 	return s
 }
 

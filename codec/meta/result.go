@@ -17,7 +17,7 @@ import (
 //   - md: HD → ResDeleted, NF → ResNotFound;
 //   - ma: VA → ResFound with Number (the data block's decimal), NF →
 //     ResNotFound;
-//   - flush_all: OK → ResOK; version: VERSION → ResOK with Value = the text;
+//   - flush_all, verbosity: OK → ResOK; version: VERSION → ResOK with Value = the text;
 //   - any op: SERVER_ERROR → ResRemoteError (ResBusy for "307 …"),
 //     CLIENT_ERROR → ResClientError, both with Msg; ERROR → ResRemoteError
 //     without Msg (upstream's errorResult for ASCII).
@@ -83,7 +83,7 @@ func ToReply(op mc.Op, el *Reply) (rep mc.Reply, ok bool) {
 		case KindNF:
 			res = mc.ResNotFound
 		}
-	case op == mc.OpFlushAll:
+	case op == mc.OpFlushAll || op == mc.OpVerbosity:
 		if el.Kind == KindOK {
 			res = mc.ResOK
 		}
