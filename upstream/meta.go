@@ -94,9 +94,6 @@ func (p *metaProto) match(c *Conn, r *meta.Reply) verdict {
 	op := head.op
 	switch r.Kind {
 	case meta.KindServerError, meta.KindClientError, meta.KindError:
-		if r.HasOpaque {
-			return matchBad // memcached never sends one; not a reply we know
-		}
 		rep, _ := meta.ToReply(op, r)
 		if r.Kind == meta.KindError || r.Kind == meta.KindClientError && op.IsStorage() {
 			c.answerThenDrop(1, rep)
