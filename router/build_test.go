@@ -279,3 +279,53 @@ func TestDestinationNames(t *testing.T) {
 		t.Errorf("%s\nwant %s", d.Name(), want)
 	}
 }
+
+// TestPoolProtocol: a pool's "protocol" (any case) or a server string's
+// protocol part selects ascii (the default) or meta; the server string
+// wins over the pool. meta and ascii to one address are two destinations.
+// mcrouter's other protocols are refused, naming the field.
+func TestPoolProtocol(t *testing.T) {
+	cfg := mustBuild(t, `{
+  "pools": {
+    "M": {"protocol": "META", "servers": ["10.0.0.1:11211", "10.0.0.2:11211:ascii"]},
+    "A": {"protocol": "ascii", "servers": ["10.0.0.1:11211", "10.0.0.3:11211:Meta:plain"]},
+    "D": {"servers": ["10.0.0.1:11211:meta:plain:notcompressed"]}
+  },
+  "route": {"type": "AllSyncRoute", "children": ["PoolRoute|M", "PoolRoute|A", "PoolRoute|D"]}
+}`, Options{})
+	var got []string
+	for _, s := range cfg.Servers {
+		got = append(got, s.Key+" "+s.Dest.Key.Protocol)
+	}
+	want := "10.0.0.1:11211:meta:plain:notcompressed-1000 meta," +
+		"10.0.0.2:11211:ascii:plain:notcompressed-1000 ascii," +
+		"10.0.0.1:11211:ascii:plain:notcompressed-1000 ascii," +
+		"10.0.0.3:11211:meta:plain:notcompressed-1000 meta"
+	if g := strings.Join(got, ","); g != want {
+		t.Errorf("servers\n%s\nwant\n%s", g, want)
+	}
+	if cfg.Servers[0].Dest == cfg.Servers[2].Dest {
+		t.Error("meta and ascii to 10.0.0.1 share a destination")
+	}
+	if tr := tree(t, cfg, "get", "abc"); !strings.Contains(tr, "host|pool=D|id=0|ap=10.0.0.1:11211:meta:plain:notcompressed|timeout=1000ms") {
+		t.Errorf("route name:\n%s", tr)
+	}
+
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"pools": {"A": {"protocol": "caret", "servers": ["h:1"]}}, "route": "PoolRoute|A"}`,
+			`test.json:1: Pool A: protocol "caret" is not supported (ascii or meta)`},
+		{"{\"pools\": {\"A\": {\n\"protocol\": \"thrift\", \"servers\": [\"h:1\"]}}, \"route\": \"PoolRoute|A\"}",
+			`test.json:2: Pool A: protocol "thrift" is not supported (ascii or meta)`},
+		{`{"pools": {"A": {"protocol": 1, "servers": ["h:1"]}}, "route": "PoolRoute|A"}`,
+			`Pool A: protocol must be a string`},
+		{`{"pools": {"A": {"servers": ["h:1:xdp"]}}, "route": "PoolRoute|A"}`,
+			`Pool A: server "h:1:xdp": protocol "xdp" is not supported (ascii or meta)`},
+		{`{"pools": {"A": {"protocol": "meta", "servers": ["h:1:caret"]}}, "route": "PoolRoute|A"}`,
+			`Pool A: server "h:1:caret": protocol "caret" is not supported (ascii or meta)`},
+	} {
+		_, err := Build("test.json", []byte(tc.cfg), Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
