@@ -16,9 +16,18 @@ import (
 // parse → route → memcached → reply → client socket) allocates nothing in
 // steady state. AllocsPerRun counts the whole process, the test's client
 // included, so the client uses preallocated buffers.
+// It runs for a pool speaking ASCII and one speaking meta.
 func TestEngineAllocs(t *testing.T) {
 	ms := []*mctest.Memcached{mctest.StartMemcached(t), mctest.StartMemcached(t), mctest.StartMemcached(t)}
-	p := startProxy(t, poolConfig(addrs(ms)...), engine.Options{NumLoops: 1}, router.Options{})
+	for _, protocol := range []string{"ascii", "meta"} {
+		t.Run(protocol, func(t *testing.T) {
+			p := startProxy(t, protocolPoolConfig(protocol, addrs(ms)...), engine.Options{NumLoops: 1}, router.Options{})
+			testEngineAllocs(t, p)
+		})
+	}
+}
+
+func testEngineAllocs(t *testing.T, p *proxy) {
 	c, err := net.Dial("tcp", p.Addr)
 	if err != nil {
 		t.Fatal(err)
