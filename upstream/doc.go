@@ -4,7 +4,8 @@
 //
 //   - Registry and Destination: every server the process has been
 //     configured with, keyed by DestKey (address, transport, protocol;
-//     today "plain" and "ascii"). A Destination outlives configs: it holds
+//     today "plain", and "ascii" or "meta"), so ASCII and meta connections
+//     to one address are separate destinations. A Destination outlives configs: it holds
 //     one padded slot per event loop (that loop's Conn and its counters,
 //     written only by that loop, summed by `stats servers`) and a Health
 //     that every loop shares (atomics: connections up, connection failures,
@@ -18,9 +19,12 @@
 //   - Conn: one loop's connection to one Destination, composed of a
 //     transport (transport.go: the gnet socket; the seam where TLS plugs
 //     in), a queue (queue.go: the ring FIFO of pending requests) and a
-//     protocol pipeline (ascii.go: asciiProto validates keys, encodes and
-//     coalesces requests, matches replies; meta would be a sibling type
-//     chosen per pool).
+//     protocol pipeline, chosen when the Conn is created from its
+//     Destination's protocol (a pool's "protocol": "meta" or a server
+//     string's ":meta"; ASCII by default): ascii.go's asciiProto validates
+//     keys, encodes and coalesces requests, matches replies; meta.go's
+//     metaProto does the same in the meta protocol. Conn holds both as
+//     concrete fields and switches on a small enum: no interface call.
 //
 // # Flow of one request
 //
@@ -38,9 +42,10 @@
 //	                until its late reply arrives and is dropped); a
 //	                connection silent far beyond that is dropped
 //
-// Consecutive get-like requests for the same Conn that are queued before a
-// flush are coalesced into one multi-key command (`get a b c`); replies are
-// matched back to the keys in order, misses included.
+// Over ASCII, consecutive get-like requests for the same Conn that are
+// queued before a flush are coalesced into one multi-key command (`get a
+// b c`); replies are matched back to the keys in order, misses included.
+// Over meta each get is its own `mg` (they still leave in one write).
 //
 // # A reply reaches only the request it answers
 //
@@ -73,6 +78,28 @@
 //     request cannot get, a VALUE for a key not asked for, unparsable
 //     bytes) is a desync: nothing is delivered for it, the connection is
 //     dropped.
+//
+// The meta rules. Every meta request carries an opaque token (O), a
+// per-Conn counter kept in its queue entry, and memcached answers in
+// order, so a reply answers the head request and its token checks it:
+//
+//   - Keys are validated as for ASCII (meta.ValidKey).
+//   - A reply (HD, VA, EN, NF, NS, EX…) must carry the head's token and be
+//     of a kind meta.ToReply accepts for the head's op; otherwise it is a
+//     desync, handled as above.
+//   - version, flush_all and delete with an exptime have no meta form
+//     (meta.SentAsASCII): they go as ASCII lines on the same connection,
+//     carry no token, and their replies (VERSION, OK) must carry none.
+//   - Error lines carry no token and answer the head, with the ASCII
+//     caution: SERVER_ERROR is a complete answer; CLIENT_ERROR too, except
+//     to a storage command (ms), where it is delivered and the connection
+//     dropped; a bare ERROR is delivered and the connection dropped. An mg
+//     has exactly one reply line (no END), so an error line to it is a
+//     complete answer.
+//   - No request is sent quiet (q), though memcached would then skip the
+//     common replies: an error line cannot be tied to a request when
+//     quiet requests are in flight, and a reply must reach only the
+//     request it answers.
 //
 // # Connections going down
 //
