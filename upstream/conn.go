@@ -400,12 +400,9 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(len(buf))
 		return gnet.Close
 	}
-	if c.kind == protoMeta {
-		return c.onMetaTraffic(gc, buf)
-	}
 	off := 0
 	for off < len(buf) {
-		n, ok, err := c.proto.rp.Parse(buf[off:])
+		n, ok, err := c.parse(buf[off:])
 		off += n
 		if err != nil {
 			_, _ = gc.Discard(len(buf))
@@ -415,7 +412,7 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 		if !ok {
 			break
 		}
-		switch c.proto.match(c, &c.proto.rp.Reply) {
+		switch c.match() {
 		case matchBad:
 			_, _ = gc.Discard(len(buf))
 			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
@@ -435,38 +432,21 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// onMetaTraffic is OnTraffic for a Conn that speaks meta.
-func (c *Conn) onMetaTraffic(gc gnet.Conn, buf []byte) gnet.Action {
-	off := 0
-	for off < len(buf) {
-		n, ok, err := c.meta.rp.Parse(buf[off:])
-		off += n
-		if err != nil {
-			_, _ = gc.Discard(len(buf))
-			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
-			return gnet.Close
-		}
-		if !ok {
-			break
-		}
-		switch c.meta.match(c, &c.meta.rp.Reply) {
-		case matchBad:
-			_, _ = gc.Discard(len(buf))
-			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
-			return gnet.Close
-		case matchClose:
-			_, _ = gc.Discard(len(buf))
-			return gnet.Close
-		}
-		if !c.t.is(gc) { // a callback took the connection down
-			_, _ = gc.Discard(len(buf))
-			return gnet.Close
-		}
+// parse feeds buf to the reply parser of c's protocol; see
+// codec.ReplyParser.Parse.
+func (c *Conn) parse(buf []byte) (int, bool, error) {
+	if c.kind == protoMeta {
+		return c.meta.rp.Parse(buf)
 	}
-	if off > 0 {
-		_, _ = gc.Discard(off)
+	return c.proto.rp.Parse(buf)
+}
+
+// match matches the reply element just parsed against the queue head.
+func (c *Conn) match() verdict {
+	if c.kind == protoMeta {
+		return c.meta.match(c, &c.meta.rp.Reply)
 	}
-	return gnet.None
+	return c.proto.match(c, &c.proto.rp.Reply)
 }
 
 // sweep answers requests whose deadline has passed with TIMEOUT and drops
