@@ -255,7 +255,7 @@ func (r *runner) newReport() *Report {
 			o.Rounds, o.Duration, o.Warmup),
 	}
 	if r.memtier != "" && len(r.generators) > 0 && r.generators[len(r.generators)-1] == GenMemtier {
-		rep.Setup = append(rep.Setup, "generator memtier: memtier_benchmark --protocol=memcache_text -t 1 -c CONNS --pipeline P --ratio=1:10 --data-size=100 --key-pattern=R:R over the same keyspace, "+
+		rep.Setup = append(rep.Setup, "generator memtier: memtier_benchmark --protocol=memcache_text -t 1 -c CONNS --pipeline P --ratio=1:10 --data-size=100 --key-pattern=R:R over a preloaded keyspace of the same size (prefix mt), "+
 			"whole seconds per run (warm-up by mcroute-bench), interleaved with the other generator's runs; misses count as errors (every key is preloaded); it does not verify values")
 	}
 	rep.Setup = append(rep.Setup,
@@ -282,7 +282,7 @@ func kernel() string {
 // workload's rounds.
 func (r *runner) runTopology(ctx context.Context, n int) (*TopologyResult, error) {
 	log := r.opts.Log
-	fmt.Fprintf(log, "== %s: starting memcached, twemproxy and mcroute\n", backendsLabel(n))
+	fmt.Fprintf(log, "== %s: starting memcached, twemproxy, memcached-proxy and mcroute\n", backendsLabel(n))
 	topo, err := r.startTopology(n)
 	if err != nil {
 		return nil, err
@@ -410,10 +410,15 @@ func (r *runner) preload(ctx context.Context, topo *topology) error {
 	}
 	seen := map[string]bool{}
 	var spaces []space
+	memtier := slices.Contains(r.generators, GenMemtier)
 	for _, w := range r.workloads {
 		if !seen[w.Prefix] {
 			seen[w.Prefix] = true
 			spaces = append(spaces, space{w.Prefix, w.Keys, w.Size})
+		}
+		if ok, _ := memtierWorkload(w); memtier && ok && !seen[memtierPrefix(w)] {
+			seen[memtierPrefix(w)] = true
+			spaces = append(spaces, space{memtierPrefix(w), w.Keys, w.Size})
 		}
 	}
 	started := time.Now()

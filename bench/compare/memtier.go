@@ -38,6 +38,11 @@ func memtierWorkload(w Workload) (bool, string) {
 	return true, ""
 }
 
+// memtierPrefix is the key prefix of memtier's runs: a keyspace of its own,
+// because memtier writes values of its own making that mcroute-bench's
+// --verify would rightly call wrong. It is preloaded like the others.
+func memtierPrefix(w Workload) string { return "mt" + w.Prefix }
+
 // memtierArgs is the memtier_benchmark command line for w against addr with
 // conns connections, writing its JSON report to jsonOut.
 func memtierArgs(addr string, w Workload, conns int, d time.Duration, jsonOut string) []string {
@@ -51,7 +56,7 @@ func memtierArgs(addr string, w Workload, conns int, d time.Duration, jsonOut st
 		"-t", "1", "-c", strconv.Itoa(conns), "--pipeline=" + strconv.Itoa(w.Pipeline),
 		"--ratio=1:10", "--data-size=" + strconv.Itoa(w.Size),
 		"--key-pattern=R:R", "--key-minimum=1", "--key-maximum=" + strconv.FormatInt(w.Keys, 10),
-		"--key-prefix=" + w.Prefix,
+		"--key-prefix=" + memtierPrefix(w),
 		"--test-time=" + strconv.Itoa(secs), "--print-percentiles=50,90,99,99.9",
 		"--hide-histogram", "--json-out-file=" + jsonOut,
 	}

@@ -43,7 +43,7 @@ func TestMemtierArgs(t *testing.T) {
 	w := Workloads(100_000, 0.5)[1] // B: pipeline 16
 	got := strings.Join(memtierArgs("127.0.0.1:4000", w, 4, 1500*1e6, "/tmp/o.json"), " ")
 	for _, want := range []string{"-s 127.0.0.1 -p 4000", "--protocol=memcache_text", "-t 1 -c 4", "--pipeline=16", "--ratio=1:10",
-		"--data-size=100", "--key-pattern=R:R", "--key-maximum=100000", "--key-prefix=k:", "--test-time=2", "--hide-histogram", "--json-out-file=/tmp/o.json"} {
+		"--data-size=100", "--key-pattern=R:R", "--key-maximum=100000", "--key-prefix=mtk:", "--test-time=2", "--hide-histogram", "--json-out-file=/tmp/o.json"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("memtier args lack %q: %s", want, got)
 		}

@@ -20,7 +20,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	var workloads, backends, label string
 	var quick bool
-	fs.BoolVar(&quick, "quick", false, "development subset (~60 s): 1 backend, workloads A,B, 2 rounds of 1 s, 3 s idle, 200 idle connections; explicit flags override")
+	fs.BoolVar(&quick, "quick", false, "development subset (~60 s): 1 backend, workloads A,B, 2 rounds of 1 s, 2 s idle, 200 idle connections; explicit flags override")
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "interleaved rounds per workload (at least 3 for a median worth reading)")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of each measured run")
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "unmeasured run before each measured one")
@@ -65,7 +65,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			o.Rounds = 2
 		}
 		if !set["idle"] {
-			o.IdleTime = 3 * time.Second
+			o.IdleTime = 2 * time.Second
 		}
 		if !set["idle-conns"] {
 			o.IdleConns = 200
