@@ -3,30 +3,42 @@
 #
 #   make -f bench/bench.mk bench-quick
 #
-#   make bench        the side-by-side run: memcached direct, twemproxy and
-#                     mcroute, 1 and 4 backends, workloads A-F, 3 interleaved
-#                     rounds (about 7 minutes on 2 cores); results in
-#                     bench/results/<date>.{json,md,svg}
-#   make bench-quick  a ~30 s subset for development (1 backend, A, B, F);
-#                     results in bench/results/quick-<date>.*
+#   make bench        the side-by-side run: memcached direct, twemproxy,
+#                     memcached's proxy and mcroute, 1 and 4 backends,
+#                     workloads A-F, 3 interleaved rounds, driven by
+#                     mcroute-bench and (when installed) memtier_benchmark;
+#                     results in bench/results/<date>.{json,md,svg}
+#   make bench-quick  a ~1 min subset for development (1 backend, A, B,
+#                     2 rounds); results in bench/results/quick-<date>.*
 #
+# MEMTIER=path       memtier_benchmark to use (default: memtier_benchmark on PATH)
+# MEMCACHED_PROXY=path  memcached built with --enable-proxy (default:
+#                    memcached-proxy on PATH); see bench/README.md to build both.
 # BENCH_FLAGS / BENCH_QUICK_FLAGS pass extra flags to `mcroute-bench compare`
-# (e.g. BENCH_FLAGS="--duration 5s --rounds 5"); see bin/mcroute-bench compare -h.
+# (e.g. BENCH_FLAGS="--duration 5s --rounds 5 --generator memtier"); see
+# bin/mcroute-bench compare -h.
 
 GO ?= go
 BENCH_OUT ?= bench/results
 BENCH_FLAGS ?=
 BENCH_QUICK_FLAGS ?=
+MEMTIER ?= memtier_benchmark
+MEMCACHED_PROXY ?= memcached-proxy
+BENCH_TOOLS = --memtier "$(MEMTIER)" --memcached-proxy "$(MEMCACHED_PROXY)"
 
 .PHONY: bench bench-quick bench-deps bench-bin bench-mcroute
 
 bench: bench-deps bench-bin bench-mcroute
-	./bin/mcroute-bench compare --command "make bench" --out $(BENCH_OUT) $(BENCH_FLAGS)
+	./bin/mcroute-bench compare --command "make bench" --out $(BENCH_OUT) $(BENCH_TOOLS) $(BENCH_FLAGS)
 
 bench-quick: bench-deps bench-bin bench-mcroute
-	./bin/mcroute-bench compare --quick --command "make bench-quick" --out $(BENCH_OUT) $(BENCH_QUICK_FLAGS)
+	./bin/mcroute-bench compare --quick --command "make bench-quick" --out $(BENCH_OUT) $(BENCH_TOOLS) $(BENCH_QUICK_FLAGS)
 
-# memcached and twemproxy (nutcracker) from Debian, only when missing.
+# memcached and twemproxy (nutcracker) from Debian, only when missing; perf
+# (linux-perf, for syscalls per request) is tried too, and its absence only
+# means the report counts read/write syscalls from /proc instead.
+# memtier_benchmark and memcached's proxy are not in Debian: see
+# bench/README.md; the run goes ahead without them and says so.
 bench-deps:
 	@missing=""; \
 	command -v memcached >/dev/null 2>&1 || missing="$$missing memcached"; \
@@ -37,6 +49,11 @@ bench-deps:
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+	@command -v perf >/dev/null 2>&1 || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "bench: trying to install linux-perf (optional)"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq linux-perf >/dev/null 2>&1 || \
+			echo "bench: no perf; syscalls per request will be read/write syscalls from /proc/PID/io"; }
 
 bench-bin:
 	$(GO) build -o bin/mcroute-bench ./cmd/mcroute-bench

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +43,22 @@ type Options struct {
 	OutDir, Name string
 	// Command is how the run was started, recorded in the output.
 	Command string
+	// MemcachedProxy is a memcached built with --enable-proxy, run with
+	// -t 1 and a generated routelib config; missing, its rows say so.
+	// Empty leaves it out.
+	MemcachedProxy string
+	// Memtier is memtier_benchmark; Generator picks which generator drives
+	// the measured runs: GenMcrouteBench, GenMemtier or "both" (memtier
+	// only when it is installed).
+	Memtier, Generator string
+	// Perf is the perf binary used to count system calls per request
+	// ("" or missing: /proc/PID/io read/write syscalls instead).
+	Perf string
+	// IdleTime is how long each proxy's CPU is read with no clients after
+	// the workloads; IdleConns how many idle connections its memory per
+	// connection is measured with (0 skips).
+	IdleTime  time.Duration
+	IdleConns int
 	// Log receives one line per run as it finishes.
 	Log io.Writer
 	// StartTimeout is how long a server or proxy may take to answer
@@ -55,6 +72,12 @@ func DefaultOptions() Options {
 		Mcroute:          "bin/mcroute",
 		Memcached:        "memcached",
 		Nutcracker:       "nutcracker",
+		MemcachedProxy:   "memcached-proxy",
+		Memtier:          "memtier_benchmark",
+		Generator:        "both",
+		Perf:             "perf",
+		IdleTime:         10 * time.Second,
+		IdleConns:        1000,
 		Rounds:           3,
 		Duration:         3 * time.Second,
 		Warmup:           500 * time.Millisecond,
@@ -81,6 +104,13 @@ type runner struct {
 	procs                 *procs
 	memcached, nutcracker string
 	workloads             []Workload
+	// memcachedProxy, memtier and perf are resolved binaries ("" when
+	// absent, with the reason in the matching …Why).
+	memcachedProxy, memcachedProxyWhy string
+	memtier, memtierWhy               string
+	perf, perfWhy                     string
+	generators                        []string
+	seq                               int // numbers memtier and perf output files
 }
 
 // Run performs the whole comparison and returns the report, after writing
@@ -112,6 +142,28 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("memcached not found (%v): apt-get install memcached, or make bench installs it", err)
 	}
 	r.nutcracker = findNutcracker(opts.Nutcracker)
+	r.memcachedProxy, r.memcachedProxyWhy = findMemcachedProxy(opts.MemcachedProxy)
+	r.memtier = findMemtier(opts.Memtier)
+	switch opts.Generator {
+	case "", "both":
+		r.generators = []string{GenMcrouteBench}
+		if r.memtier != "" {
+			r.generators = append(r.generators, GenMemtier)
+		} else {
+			r.memtierWhy = fmt.Sprintf("%s not found: build it from github.com/RedisLabs/memtier_benchmark (see bench/README.md) or set MEMTIER=path", opts.Memtier)
+		}
+	case GenMcrouteBench:
+		r.generators = []string{GenMcrouteBench}
+		r.memtierWhy = "not used (--generator mcroute-bench)"
+	case GenMemtier:
+		if r.memtier == "" {
+			return nil, fmt.Errorf("--generator memtier: %q not found: build memtier_benchmark (see bench/README.md) or set MEMTIER=path", opts.Memtier)
+		}
+		r.generators = []string{GenMemtier}
+	default:
+		return nil, fmt.Errorf("generator %q: want %s, %s or both", opts.Generator, GenMcrouteBench, GenMemtier)
+	}
+	r.perf, r.perfWhy = findPerf(opts.Perf)
 	dir, err := os.MkdirTemp("", "mcroute-bench-*")
 	if err != nil {
 		return nil, err
@@ -182,13 +234,33 @@ func (r *runner) newReport() *Report {
 	if r.nutcracker != "" {
 		rep.Host.Nutcracker = strings.TrimPrefix(versionOf(r.nutcracker, "-V"), "This is ")
 	}
+	rep.Host.MemcachedProxy = "not installed: " + r.memcachedProxyWhy
+	if r.memcachedProxy != "" {
+		rep.Host.MemcachedProxy = versionOf(r.memcachedProxy, "-V") + " (proxy)"
+	}
+	rep.Host.Memtier = r.memtierWhy
+	if r.memtier != "" {
+		rep.Host.Memtier = versionOf(r.memtier, "--version")
+	}
+	rep.Host.Syscalls = SyscallsRW + "; " + r.perfWhy
+	if r.perf != "" {
+		rep.Host.Syscalls = SyscallsPerf + "; " + versionOf(r.perf, "--version")
+	}
 	rep.Setup = []string{
 		fmt.Sprintf("memcached -t %d -m 1024 per backend; every backend is preloaded with every key, so each target hits 100 %% whatever its hashing", o.MemcachedThreads),
 		"twemproxy (nutcracker, single-threaded): one pool, ketama over fnv1a_64, auto_eject_hosts false, timeout 2000 ms",
+		"memcached-proxy (memcached built with --enable-proxy) -t 1: routelib config, one pool of the same backends, route_direct for every key; keys spread by the proxy's default hash (XXH3, jump consistent hash)",
 		fmt.Sprintf("mcroute --num-proxies %d: PoolRoute over the same backends", o.McrouteProxies),
-		fmt.Sprintf("generator: mcroute-bench in-process, 1:10 set:get, uniform random keys, every value verified; %d interleaved rounds of %s after a %s warm-up per run",
+		fmt.Sprintf("generator mcroute-bench: in-process, 1:10 set:get, uniform random keys, every value verified; %d interleaved rounds of %s after a %s warm-up per run",
 			o.Rounds, o.Duration, o.Warmup),
 	}
+	if r.memtier != "" && len(r.generators) > 0 && r.generators[len(r.generators)-1] == GenMemtier {
+		rep.Setup = append(rep.Setup, "generator memtier: memtier_benchmark --protocol=memcache_text -t 1 -c CONNS --pipeline P --ratio=1:10 --data-size=100 --key-pattern=R:R over a preloaded keyspace of the same size (prefix mt), "+
+			"whole seconds per run (warm-up by mcroute-bench), interleaved with the other generator's runs; misses count as errors (every key is preloaded); it does not verify values")
+	}
+	rep.Setup = append(rep.Setup,
+		fmt.Sprintf("per request (workloads %s): a separate mcroute-bench run per proxy after the rounds, with context switches from /proc/PID/task/*/status (voluntary + nonvoluntary) and %s", countWorkloads, strings.SplitN(rep.Host.Syscalls, ";", 2)[0]),
+		fmt.Sprintf("idle: each proxy's CPU over %s with no clients after the workloads; memory: VmRSS with %d idle connections (each sent one get) minus VmRSS before, per connection", o.IdleTime, o.IdleConns))
 	for _, n := range o.Backends {
 		if n > 1 {
 			rep.Setup = append(rep.Setup, "direct memcached with several backends: the generator's connections are spread round-robin over them")
@@ -210,7 +282,7 @@ func kernel() string {
 // workload's rounds.
 func (r *runner) runTopology(ctx context.Context, n int) (*TopologyResult, error) {
 	log := r.opts.Log
-	fmt.Fprintf(log, "== %s: starting memcached, twemproxy and mcroute\n", backendsLabel(n))
+	fmt.Fprintf(log, "== %s: starting memcached, twemproxy, memcached-proxy and mcroute\n", backendsLabel(n))
 	topo, err := r.startTopology(n)
 	if err != nil {
 		return nil, err
@@ -230,38 +302,75 @@ func (r *runner) runTopology(ctx context.Context, n int) (*TopologyResult, error
 		if w.OpenLoop {
 			wr.Rate, wr.RateNote = r.openLoopRate(tr)
 		}
+		var gens []string
+		for _, g := range r.generators {
+			if g == GenMemtier {
+				if ok, why := memtierWorkload(w); !ok {
+					wr.GeneratorNotes = append(wr.GeneratorNotes, "memtier: not run: "+why)
+					continue
+				}
+			}
+			gens = append(gens, g)
+		}
 		results := map[string]*TargetResult{}
-		for _, t := range topo.targets {
-			results[t.name] = &TargetResult{Target: t.name}
+		key := func(g, name string) string { return g + "/" + name }
+		for _, g := range gens {
+			for _, t := range topo.targets {
+				results[key(g, t.name)] = &TargetResult{Target: t.name, Generator: g}
+			}
 		}
 		for round := 1; round <= r.opts.Rounds; round++ {
+			for _, g := range gens {
+				for _, t := range topo.targets {
+					if ctx.Err() != nil {
+						return tr, ctx.Err()
+					}
+					if !r.checkAlive(t) {
+						continue
+					}
+					run := r.measure(ctx, topo, t, w, g, wr.Rate, round)
+					results[key(g, t.name)].Runs = append(results[key(g, t.name)].Runs, run)
+					label := t.name
+					if len(gens) > 1 || g != GenMcrouteBench {
+						label = g + " → " + t.name
+					}
+					fmt.Fprintf(log, "   [%s · %s · round %d/%d] %s\n", backendsLabel(n), w.Name, round, r.opts.Rounds, run.line(label))
+				}
+			}
+		}
+		for _, g := range gens {
 			for _, t := range topo.targets {
+				res := results[key(g, t.name)]
+				res.Status = "ok"
+				if t.down != "" {
+					res.Status = t.down
+				}
+				res.summarize()
+				wr.Targets = append(wr.Targets, res)
+			}
+		}
+		if strings.Contains(countWorkloads, w.Name) {
+			for _, t := range topo.targets {
+				if t.proxy == nil || !r.checkAlive(t) {
+					continue
+				}
 				if ctx.Err() != nil {
 					return tr, ctx.Err()
 				}
-				if t.down == "" && t.proxy != nil && !t.proxy.alive() {
-					t.down = fmt.Sprintf("%s not serving: exited during the benchmark (%v) %s", t.name, t.proxy.waitErr, t.proxy.logTail())
-					fmt.Fprintf(log, "   %s\n", t.down)
-				}
-				if t.down != "" {
-					continue
-				}
-				run := r.measure(ctx, topo, t, w, wr.Rate, round)
-				results[t.name].Runs = append(results[t.name].Runs, run)
-				fmt.Fprintf(log, "   [%s · %s · round %d/%d] %s\n", backendsLabel(n), w.Name, round, r.opts.Rounds, run.line(t.name))
+				pr := r.countPerRequest(ctx, t, w, wr.Rate)
+				wr.PerRequest = append(wr.PerRequest, pr)
+				fmt.Fprintf(log, "   [%s · %s · counting] %s\n", backendsLabel(n), w.Name, pr.line())
 			}
-		}
-		for _, t := range topo.targets {
-			res := results[t.name]
-			res.Status = "ok"
-			if t.down != "" {
-				res.Status = t.down
-			}
-			res.summarize()
-			wr.Targets = append(wr.Targets, res)
 		}
 		wr.compareTargets()
 		tr.Workloads = append(tr.Workloads, wr)
+	}
+	if ctx.Err() != nil {
+		return tr, ctx.Err()
+	}
+	tr.Proxies = r.idleAndConns(ctx, topo)
+	for _, ps := range tr.Proxies {
+		fmt.Fprintf(log, "   [%s · idle] %s\n", backendsLabel(n), ps.line())
 	}
 	return tr, nil
 }
@@ -301,10 +410,15 @@ func (r *runner) preload(ctx context.Context, topo *topology) error {
 	}
 	seen := map[string]bool{}
 	var spaces []space
+	memtier := slices.Contains(r.generators, GenMemtier)
 	for _, w := range r.workloads {
 		if !seen[w.Prefix] {
 			seen[w.Prefix] = true
 			spaces = append(spaces, space{w.Prefix, w.Keys, w.Size})
+		}
+		if ok, _ := memtierWorkload(w); memtier && ok && !seen[memtierPrefix(w)] {
+			seen[memtierPrefix(w)] = true
+			spaces = append(spaces, space{memtierPrefix(w), w.Keys, w.Size})
 		}
 	}
 	started := time.Now()
@@ -357,7 +471,7 @@ func (r *runner) benchConfig(t *target, w Workload, rate float64, round int) ben
 
 // measure runs w once against t, with the CPU time of the proxy and of the
 // backends read before and after.
-func (r *runner) measure(ctx context.Context, topo *topology, t *target, w Workload, rate float64, round int) RunResult {
+func (r *runner) measure(ctx context.Context, topo *topology, t *target, w Workload, gen string, rate float64, round int) RunResult {
 	cfg := r.benchConfig(t, w, rate, round)
 	timeout := r.opts.Warmup + r.opts.Duration + 2*cfg.ReplyTimeout + 15*time.Second
 	rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -370,6 +484,9 @@ func (r *runner) measure(ctx context.Context, topo *topology, t *target, w Workl
 	var proxies []*proc
 	if t.proxy != nil {
 		proxies = []*proc{t.proxy}
+	}
+	if gen == GenMemtier {
+		return r.measureMemtier(rctx, topo, t, w, round, proxies)
 	}
 	p0, b0 := cpuOf(proxies), cpuOf(topo.backends)
 	res, err := bench.Run(rctx, cfg)
@@ -411,6 +528,56 @@ func (r *runner) measure(ctx context.Context, topo *topology, t *target, w Workl
 	return run
 }
 
+// measureMemtier is measure's memtier_benchmark side: the same CPU
+// readings around one memtier process per target address.
+func (r *runner) measureMemtier(ctx context.Context, topo *topology, t *target, w Workload, round int, proxies []*proc) RunResult {
+	r.seq++
+	p0, b0 := cpuOf(proxies), cpuOf(topo.backends)
+	m := runMemtier(ctx, r.memtier, r.procs.dir, t.addrs, w, r.opts.Duration, r.seq)
+	p1, b1 := cpuOf(proxies), cpuOf(topo.backends)
+	run := RunResult{Round: round}
+	if m.err != nil {
+		run.Err = m.err.Error()
+		if ctx.Err() != nil {
+			run.Err = "run timed out or was canceled: " + run.Err
+		}
+		return run
+	}
+	res := m.res
+	secs := res.Seconds
+	if secs <= 0 && res.OpsPerSec > 0 {
+		secs = float64(res.Count) / res.OpsPerSec
+	}
+	run.Seconds, run.OpsPerSec, run.Latency = secs, res.OpsPerSec, res.Latency
+	misses := uint64(res.MissesPerSec*secs + 0.5)
+	run.Errors = res.ConnectionErrors + misses
+	if res.ConnectionErrors > 0 {
+		run.ErrorKinds = append(run.ErrorKinds, fmt.Sprintf("memtier connection errors: %d", res.ConnectionErrors))
+	}
+	if misses > 0 {
+		run.ErrorKinds = append(run.ErrorKinds, fmt.Sprintf("memtier misses: about %d (%.0f/s) although every key is preloaded", misses, res.MissesPerSec))
+	}
+	if secs > 0 {
+		run.GeneratorCores = m.cpuSeconds / secs
+	}
+	ok := res.Count - min(res.Count, run.Errors)
+	run.BackendCPUSeconds = b1 - b0
+	if run.BackendCPUSeconds > 0 {
+		run.OpsPerBackendCPUSec = float64(ok) / run.BackendCPUSeconds
+	}
+	if t.proxy != nil {
+		cpu := p1 - p0
+		run.ProxyCPUSeconds = &cpu
+		if secs > 0 {
+			run.ProxyCores = cpu / secs
+		}
+		if cpu > 0 {
+			run.OpsPerProxyCPUSec = float64(ok) / cpu
+		}
+	}
+	return run
+}
+
 // summarize fills the medians and ranges over the rounds that completed.
 func (t *TargetResult) summarize() {
 	var ops, perCPU, cores, perBackend, p50, p90, p99, p999, mx, gen []float64
@@ -443,33 +610,81 @@ func (t *TargetResult) summarize() {
 	t.P50, t.P90, t.P99, t.P999, t.Max = statOf(p50), statOf(p90), statOf(p99), statOf(p999), statOf(mx)
 }
 
-// compareTargets fills mcroute/twemproxy ratios and proxy-minus-direct
-// latencies from the medians.
+// compareTargets fills, per generator, mcroute's ratios over twemproxy and
+// memcached-proxy and each proxy's latency over direct memcached, from the
+// medians; the top-level fields keep mcroute-bench's (or the only
+// generator's) figures.
 func (w *WorkloadResult) compareTargets() {
-	mc, tw, d := w.target(Mcroute), w.target(Twemproxy), w.target(Direct)
-	if mc != nil && tw != nil {
-		w.McrouteOverTwemproxyOps = ratio(mc.OpsPerSec, tw.OpsPerSec)
-		w.McrouteOverTwemproxyOpsPerCPU = ratio(mc.OpsPerProxyCPUSec, tw.OpsPerProxyCPUSec)
-	}
-	if d == nil || d.P50 == nil {
-		return
-	}
-	w.OverDirect = map[string]LatencyDelta{}
-	for _, p := range []*TargetResult{tw, mc} {
-		if p == nil || p.P50 == nil {
-			continue
+	w.Comparisons = nil
+	var gens []string
+	for _, t := range w.Targets {
+		if g := genOf(t); !slices.Contains(gens, g) {
+			gens = append(gens, g)
 		}
-		w.OverDirect[p.Target] = LatencyDelta{
-			P50:  p.P50.Median - d.P50.Median,
-			P99:  p.P99.Median - d.P99.Median,
-			P999: p.P999.Median - d.P999.Median,
+	}
+	for _, g := range gens {
+		c := &Comparison{Generator: g}
+		mc, tw, mp, d := w.targetGen(g, Mcroute), w.targetGen(g, Twemproxy), w.targetGen(g, MemcachedProxy), w.targetGen(g, Direct)
+		if mc != nil && tw != nil {
+			c.McrouteOverTwemproxyOps = ratio(mc.OpsPerSec, tw.OpsPerSec)
+			c.McrouteOverTwemproxyOpsPerCPU = ratio(mc.OpsPerProxyCPUSec, tw.OpsPerProxyCPUSec)
+		}
+		if mc != nil && mp != nil {
+			c.McrouteOverMemcachedProxyOps = ratio(mc.OpsPerSec, mp.OpsPerSec)
+			c.McrouteOverMemcachedProxyOpsPerCPU = ratio(mc.OpsPerProxyCPUSec, mp.OpsPerProxyCPUSec)
+		}
+		if d != nil && d.P50 != nil {
+			c.OverDirect = map[string]LatencyDelta{}
+			for _, p := range []*TargetResult{tw, mp, mc} {
+				if p == nil || p.P50 == nil {
+					continue
+				}
+				c.OverDirect[p.Target] = LatencyDelta{
+					P50:  p.P50.Median - d.P50.Median,
+					P99:  p.P99.Median - d.P99.Median,
+					P999: p.P999.Median - d.P999.Median,
+				}
+			}
+		}
+		w.Comparisons = append(w.Comparisons, c)
+	}
+	if len(w.Comparisons) > 0 {
+		c := w.Comparisons[0]
+		w.McrouteOverTwemproxyOps, w.McrouteOverTwemproxyOpsPerCPU = c.McrouteOverTwemproxyOps, c.McrouteOverTwemproxyOpsPerCPU
+		w.OverDirect = map[string]LatencyDelta{}
+		for k, v := range c.OverDirect {
+			if k != MemcachedProxy {
+				w.OverDirect[k] = v
+			}
+		}
+		if c.OverDirect == nil {
+			w.OverDirect = nil
 		}
 	}
 }
 
+// genOf is the generator of a row ("" in reports from before memtier).
+func genOf(t *TargetResult) string {
+	if t.Generator == "" {
+		return GenMcrouteBench
+	}
+	return t.Generator
+}
+
+// target is name's row from the first generator that measured it.
 func (w *WorkloadResult) target(name string) *TargetResult {
 	for _, t := range w.Targets {
 		if t.Target == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// targetGen is name's row for generator gen.
+func (w *WorkloadResult) targetGen(gen, name string) *TargetResult {
+	for _, t := range w.Targets {
+		if t.Target == name && genOf(t) == gen {
 			return t
 		}
 	}

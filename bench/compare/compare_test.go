@@ -107,7 +107,7 @@ func sampleReport() *Report {
 func TestReportRendering(t *testing.T) {
 	rep := sampleReport()
 	md := rep.Markdown("x.svg")
-	for _, want := range []string{"ops per proxy CPU-s", "noisy 2-core machine", "| A | mcroute | mcroute not serving: bin/mcroute not found", "| A | twemproxy | 51.0 k (50.5 k–51.5 k) | **63.8 k", "+0.040 / +0.120", "![latency percentiles per target](x.svg)"} {
+	for _, want := range []string{"ops per proxy CPU-s", "noisy 2-core machine", "### Summary (for the README)", "| 1 | A | mcroute-bench | — | — | +0.120 | — | — |", "| A | mcroute | mcroute not serving: bin/mcroute not found", "| A | twemproxy | 51.0 k (50.5 k–51.5 k) | **63.8 k", "+0.040 / +0.120", "![latency percentiles per target](x.svg)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -176,6 +176,7 @@ func TestRunSideBySide(t *testing.T) {
 	o.Rounds, o.Duration, o.Warmup = 1, 400*time.Millisecond, 0
 	o.Workloads, o.Backends, o.Keys = []string{"A"}, []int{2}, 2000
 	o.StartTimeout = time.Second
+	o.IdleTime, o.IdleConns = 300*time.Millisecond, 20
 	o.OutDir = t.TempDir()
 	rep, err := Run(context.Background(), o)
 	if err != nil {
@@ -196,6 +197,35 @@ func TestRunSideBySide(t *testing.T) {
 		if tw.Status != "ok" || tw.Errors != 0 || tw.OpsPerProxyCPUSec == nil || tw.OpsPerProxyCPUSec.Median <= 0 {
 			t.Fatalf("twemproxy: %+v", tw)
 		}
+	}
+	if bin, _ := findMemcachedProxy("memcached-proxy"); bin != "" {
+		mp := w.targetGen(GenMcrouteBench, MemcachedProxy)
+		if mp == nil || mp.Status != "ok" || mp.Errors != 0 || mp.OpsPerProxyCPUSec == nil {
+			t.Fatalf("memcached-proxy: %+v", mp)
+		}
+		ps := rep.Topologies[0].proxy(MemcachedProxy)
+		if ps == nil || ps.IdleCPUSeconds == nil || ps.KiBPerConn == nil || ps.Err != "" {
+			t.Fatalf("memcached-proxy idle/conns: %+v", ps)
+		}
+		var pr *PerRequest
+		for _, p := range w.PerRequest {
+			if p.Target == MemcachedProxy {
+				pr = p
+			}
+		}
+		if pr == nil || pr.CtxSwitches == nil || pr.Syscalls == nil || *pr.Syscalls <= 0 {
+			t.Fatalf("memcached-proxy per request: %+v", pr)
+		}
+	} else {
+		t.Log("memcached-proxy not installed: its rows are not checked")
+	}
+	if findMemtier("memtier_benchmark") != "" {
+		d := w.targetGen(GenMemtier, Direct)
+		if d == nil || d.OpsPerSec == nil || d.Errors != 0 {
+			t.Fatalf("memtier → memcached: %+v", d)
+		}
+	} else {
+		t.Log("memtier_benchmark not installed: its rows are not checked")
 	}
 	if _, err := os.Stat(filepath.Join(o.OutDir, rep.Date+".md")); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,13 @@
 // Package compare runs the side-by-side benchmark behind `make bench`: it
-// starts memcached servers, twemproxy (nutcracker) and mcroute over the same
-// backends, preloads the keyspace, runs the same workloads against each
-// target in interleaved rounds with the bench load generator, reads every
-// server's and proxy's CPU time from /proc/PID/stat around each run, and
-// writes the results as JSON, a Markdown table and an SVG chart.
+// starts memcached servers, twemproxy (nutcracker), memcached's built-in
+// proxy (when a memcached built with --enable-proxy is found) and mcroute
+// over the same backends, preloads the keyspace, runs the same workloads
+// against each target in interleaved rounds with the bench load generator
+// and, when it is installed, memtier_benchmark, reads every server's and
+// proxy's CPU time from /proc/PID/stat around each run, counts each proxy's
+// syscalls (perf, else /proc/PID/io) and context switches per request, its
+// idle CPU and its memory per idle connection, and writes the results as
+// JSON, Markdown (starting with the README's summary table) and an SVG chart.
 //
 // compare owns processes and reporting, nothing on the request path: load
 // generation and reply checking are package bench's. It must leave nothing

@@ -36,6 +36,11 @@ type Host struct {
 	Go         string `json:"go"`
 	Memcached  string `json:"memcached"`
 	Nutcracker string `json:"nutcracker"`
+	// MemcachedProxy and Memtier are versions, or why they are absent.
+	MemcachedProxy string `json:"memcached_proxy"`
+	Memtier        string `json:"memtier"`
+	// Syscalls says how syscalls per request were counted, or why not.
+	Syscalls string `json:"syscalls"`
 }
 
 // TopologyResult is one backend count.
@@ -43,6 +48,53 @@ type TopologyResult struct {
 	Backends  int               `json:"backends"`
 	Notes     []string          `json:"notes,omitempty"`
 	Workloads []*WorkloadResult `json:"workloads"`
+	// Proxies are each proxy's idle CPU and memory per idle connection,
+	// measured after the workloads.
+	Proxies []*ProxyStats `json:"proxies,omitempty"`
+}
+
+// ProxyStats is what a proxy costs when nobody sends it anything.
+type ProxyStats struct {
+	Target string `json:"target"`
+	// IdleCPUSeconds is the proxy's CPU time over IdleSeconds with no
+	// clients, after the workloads' burst.
+	IdleSeconds    float64  `json:"idle_s"`
+	IdleCPUSeconds *float64 `json:"idle_cpu_s,omitempty"`
+	// KiBPerConn is (VmRSS with Conns idle connections − VmRSS before) /
+	// Conns; each connection sent one get first, then stayed idle.
+	Conns        int      `json:"idle_conns"`
+	RSSBeforeKiB uint64   `json:"rss_before_kib"`
+	RSSAfterKiB  uint64   `json:"rss_after_kib"`
+	KiBPerConn   *float64 `json:"kib_per_conn,omitempty"`
+	Err          string   `json:"error,omitempty"`
+}
+
+// PerRequest is a proxy's system calls and context switches per request,
+// from a separate counting run (perf attached costs the proxy CPU, so the
+// measured rounds run without it).
+type PerRequest struct {
+	Target      string   `json:"target"`
+	Requests    uint64   `json:"requests"`
+	Seconds     float64  `json:"seconds"`
+	Syscalls    *float64 `json:"syscalls_per_request,omitempty"`
+	SyscallsHow string   `json:"syscalls_source,omitempty"`
+	// CtxSwitches is voluntary + nonvoluntary per request, all threads
+	// (/proc/PID/task/*/status).
+	CtxSwitches  *float64 `json:"ctx_switches_per_request,omitempty"`
+	Voluntary    float64  `json:"voluntary_per_request"`
+	Nonvoluntary float64  `json:"nonvoluntary_per_request"`
+	Err          string   `json:"error,omitempty"`
+}
+
+// Comparison is mcroute's medians over the other proxies' for one
+// generator, and each proxy's latency over direct memcached's.
+type Comparison struct {
+	Generator                          string                  `json:"generator"`
+	McrouteOverTwemproxyOps            *float64                `json:"mcroute_over_twemproxy_ops,omitempty"`
+	McrouteOverTwemproxyOpsPerCPU      *float64                `json:"mcroute_over_twemproxy_ops_per_cpu_s,omitempty"`
+	McrouteOverMemcachedProxyOps       *float64                `json:"mcroute_over_memcached_proxy_ops,omitempty"`
+	McrouteOverMemcachedProxyOpsPerCPU *float64                `json:"mcroute_over_memcached_proxy_ops_per_cpu_s,omitempty"`
+	OverDirect                         map[string]LatencyDelta `json:"latency_over_direct_ms,omitempty"`
 }
 
 // WorkloadResult is one workload in one topology, every target.
@@ -56,6 +108,13 @@ type WorkloadResult struct {
 	McrouteOverTwemproxyOpsPerCPU *float64 `json:"mcroute_over_twemproxy_ops_per_cpu_s,omitempty"`
 	// OverDirect is each proxy's median latency minus direct memcached's.
 	OverDirect map[string]LatencyDelta `json:"latency_over_direct_ms,omitempty"`
+	// The fields above are mcroute-bench's; Comparisons has them for
+	// every generator that ran, with memcached-proxy added.
+	Comparisons []*Comparison `json:"comparisons,omitempty"`
+	// PerRequest is each proxy's syscalls and context switches per request.
+	PerRequest []*PerRequest `json:"per_request,omitempty"`
+	// GeneratorNotes says why a generator did not run this workload.
+	GeneratorNotes []string `json:"generator_notes,omitempty"`
 }
 
 // LatencyDelta is a latency difference in milliseconds.
@@ -68,7 +127,8 @@ type LatencyDelta struct {
 // TargetResult is one target's rounds of one workload and their summary.
 type TargetResult struct {
 	Target              string      `json:"target"`
-	Status              string      `json:"status"` // "ok", or why it was not measured
+	Generator           string      `json:"generator"` // GenMcrouteBench or GenMemtier; "" means mcroute-bench
+	Status              string      `json:"status"`    // "ok", or why it was not measured
 	Runs                []RunResult `json:"runs"`
 	OpsPerSec           *Stat       `json:"ops_per_sec,omitempty"`
 	OpsPerProxyCPUSec   *Stat       `json:"ops_per_proxy_cpu_s,omitempty"`
@@ -154,7 +214,10 @@ func (rep *Report) Markdown(svgName string) string {
 	}
 	h := rep.Host
 	fmt.Fprintf(&b, "Host: %d CPUs, %s, %s, %s, %s  \n", h.CPUs, h.Kernel, h.Go, h.Memcached, h.Nutcracker)
-	fmt.Fprintf(&b, "Runs: %d interleaved rounds (memcached, twemproxy, mcroute, memcached, …) of %s each after a %s warm-up; took %s\n\n",
+	if h.MemcachedProxy != "" || h.Memtier != "" {
+		fmt.Fprintf(&b, "memcached proxy: %s; memtier: %s  \nSyscalls: %s  \n", mdEscape(h.MemcachedProxy), mdEscape(h.Memtier), mdEscape(h.Syscalls))
+	}
+	fmt.Fprintf(&b, "Runs: %d interleaved rounds (memcached, twemproxy, memcached-proxy, mcroute, memcached, …) of %s each after a %s warm-up; took %s\n\n",
 		rep.Rounds, secs(rep.DurationSeconds), secs(rep.WarmupSeconds), time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second))
 	fmt.Fprintf(&b, "> **%s**\n\n", rep.Note)
 	b.WriteString("Setup:\n\n")
@@ -167,56 +230,102 @@ func (rep *Report) Markdown(svgName string) string {
 		fmt.Fprintf(&b, "| %s | %s |\n", w.Name, w.Desc)
 	}
 	b.WriteString("\n")
+	if rep.hasSummary() {
+		b.WriteString(rep.Summary())
+	}
 	for _, t := range rep.Topologies {
 		fmt.Fprintf(&b, "### %s\n\n", backendsLabel(t.Backends))
-		b.WriteString("| workload | target | ops/s median (min–max) | **ops per proxy CPU-s** median (min–max) | proxy cores | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | generator cores |\n")
-		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		var footnotes []string
-		for _, w := range t.Workloads {
-			name := w.Name
-			if w.Rate > 0 {
-				name += fmt.Sprintf(" (%s/s)", opsShort(w.Rate))
+		gens := t.generators()
+		for _, g := range gens {
+			if len(gens) > 1 || g != GenMcrouteBench {
+				fmt.Fprintf(&b, "Generator: **%s**\n\n", g)
 			}
-			for _, tr := range w.Targets {
-				if tr.OpsPerSec == nil {
-					why := tr.Status
-					if why == "ok" {
-						why = "no completed run"
+			b.WriteString("| workload | target | ops/s median (min–max) | **ops per proxy CPU-s** median (min–max) | proxy cores | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | generator cores |\n")
+			b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			for _, w := range t.Workloads {
+				name := w.Name
+				if w.Rate > 0 {
+					name += fmt.Sprintf(" (%s/s)", opsShort(w.Rate))
+				}
+				for _, tr := range w.Targets {
+					if genOf(tr) != g {
+						continue
 					}
-					fmt.Fprintf(&b, "| %s | %s | %s | — | — | — | — | — | — | — | %d | — |\n", name, tr.Target, mdEscape(why), tr.Errors)
-					continue
+					if tr.OpsPerSec == nil {
+						why := tr.Status
+						if why == "ok" {
+							why = "no completed run"
+							if len(tr.ErrorExamples) > 0 {
+								why += ": " + tr.ErrorExamples[len(tr.ErrorExamples)-1]
+							}
+						}
+						fmt.Fprintf(&b, "| %s | %s | %s | — | — | — | — | — | — | — | %d | — |\n", name, tr.Target, mdEscape(why), tr.Errors)
+						continue
+					}
+					cpu, cores := "—", "—"
+					if tr.OpsPerProxyCPUSec != nil {
+						cpu = "**" + opsRange(tr.OpsPerProxyCPUSec) + "**"
+						cores = fmt.Sprintf("%.2f", tr.ProxyCores.Median)
+					}
+					errs := fmt.Sprint(tr.Errors)
+					if tr.Errors > 0 || len(tr.ErrorExamples) > 0 {
+						footnotes = append(footnotes, fmt.Sprintf("%s %s (%s): %s", name, tr.Target, g, strings.Join(tr.ErrorExamples, "; ")))
+						errs = fmt.Sprintf("%d [%d]", tr.Errors, len(footnotes))
+					}
+					fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", name, tr.Target, opsRange(tr.OpsPerSec), cpu, cores,
+						ms(tr.P50.Median), ms(tr.P90.Median), ms(tr.P99.Median), ms(tr.P999.Median), ms(tr.Max.Median), errs, tr.GeneratorCores.Median)
 				}
-				cpu, cores := "—", "—"
-				if tr.OpsPerProxyCPUSec != nil {
-					cpu = "**" + opsRange(tr.OpsPerProxyCPUSec) + "**"
-					cores = fmt.Sprintf("%.2f", tr.ProxyCores.Median)
-				}
-				errs := fmt.Sprint(tr.Errors)
-				if tr.Errors > 0 || len(tr.ErrorExamples) > 0 {
-					footnotes = append(footnotes, fmt.Sprintf("%s %s: %s", name, tr.Target, strings.Join(tr.ErrorExamples, "; ")))
-					errs = fmt.Sprintf("%d [%d]", tr.Errors, len(footnotes))
-				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", name, tr.Target, opsRange(tr.OpsPerSec), cpu, cores,
-					ms(tr.P50.Median), ms(tr.P90.Median), ms(tr.P99.Median), ms(tr.P999.Median), ms(tr.Max.Median), errs, tr.GeneratorCores.Median)
 			}
+			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "\nproxy cores and generator cores: CPU time over wall time (1.00 = one core busy all run); a generator near 1.00 may be the limit of that row. Latencies are medians over rounds.\n\n")
+		fmt.Fprintf(&b, "proxy cores and generator cores: CPU time over wall time (1.00 = one core busy all run); a generator near 1.00 may be the limit of that row. Latencies are medians over rounds.\n\n")
 		for i, f := range footnotes {
 			fmt.Fprintf(&b, "[%d] %s  \n", i+1, mdEscape(f))
 		}
 		if len(footnotes) > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString("| workload | mcroute / twemproxy ops/s | **mcroute / twemproxy ops per CPU-s** | twemproxy − direct p50 / p99 ms | mcroute − direct p50 / p99 ms |\n")
-		b.WriteString("|---|---:|---:|---:|---:|\n")
+		b.WriteString("| workload | generator | mcroute / twemproxy ops/s | **mcroute / twemproxy ops per CPU-s** | mcroute / memcached-proxy ops/s | **mcroute / memcached-proxy ops per CPU-s** | twemproxy − direct p50 / p99 ms | memcached-proxy − direct p50 / p99 ms | mcroute − direct p50 / p99 ms |\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, w := range t.Workloads {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", w.Name, ratioText(w.McrouteOverTwemproxyOps), ratioText(w.McrouteOverTwemproxyOpsPerCPU),
-				deltaText(w.OverDirect, Twemproxy), deltaText(w.OverDirect, Mcroute))
+			for _, c := range w.comparisons() {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.Name, c.Generator,
+					ratioText(c.McrouteOverTwemproxyOps), ratioText(c.McrouteOverTwemproxyOpsPerCPU),
+					ratioText(c.McrouteOverMemcachedProxyOps), ratioText(c.McrouteOverMemcachedProxyOpsPerCPU),
+					deltaText(c.OverDirect, Twemproxy), deltaText(c.OverDirect, MemcachedProxy), deltaText(c.OverDirect, Mcroute))
+			}
 		}
 		b.WriteString("\n")
+		if t.hasPerRequest() {
+			b.WriteString("| workload | proxy | syscalls per request | context switches per request (voluntary + nonvoluntary) | requests counted |\n|---|---|---:|---:|---:|\n")
+			for _, w := range t.Workloads {
+				for _, pr := range w.PerRequest {
+					fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", w.Name, pr.Target, syscallsText(pr), ctxText(pr), pr.Requests)
+				}
+			}
+			b.WriteString("\n")
+		}
+		if len(t.Proxies) > 0 {
+			b.WriteString("| proxy | idle CPU (ms per s, no clients) | KiB per idle connection | RSS before → with idle connections |\n|---|---:|---:|---|\n")
+			for _, ps := range t.Proxies {
+				rss := "—"
+				if ps.KiBPerConn != nil {
+					rss = fmt.Sprintf("%d → %d KiB (%d connections)", ps.RSSBeforeKiB, ps.RSSAfterKiB, ps.Conns)
+				}
+				if ps.Err != "" {
+					rss += " (" + mdEscape(ps.Err) + ")"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ps.Target, idleText(ps), kibText(ps), rss)
+			}
+			b.WriteString("\n")
+		}
 		for _, w := range t.Workloads {
 			if w.RateNote != "" {
 				fmt.Fprintf(&b, "Workload %s rate: %s.  \n", w.Name, w.RateNote)
+			}
+			for _, n := range w.GeneratorNotes {
+				fmt.Fprintf(&b, "Workload %s: %s.  \n", w.Name, mdEscape(n))
 			}
 		}
 		for _, n := range t.Notes {

@@ -8,7 +8,7 @@ import (
 )
 
 // Chart colours per target.
-var targetColors = map[string]string{Direct: "#6b6b6b", Twemproxy: "#d95f02", Mcroute: "#1f77b4"}
+var targetColors = map[string]string{Direct: "#6b6b6b", Twemproxy: "#d95f02", MemcachedProxy: "#1b9e77", Mcroute: "#1f77b4"}
 
 // SVG draws one panel per topology and workload: latency percentiles p50,
 // p90, p99 and p99.9 (medians over rounds) on a log scale, one line per
@@ -32,7 +32,7 @@ func (rep *Report) SVG() string {
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="14" font-weight="bold">Latency percentiles (ms, log scale, median of %d rounds), %s</text>`+"\n", rep.Rounds, html.EscapeString(rep.Date))
 	x := 10
-	for _, name := range []string{Direct, Twemproxy, Mcroute} {
+	for _, name := range []string{Direct, Twemproxy, MemcachedProxy, Mcroute} {
 		fmt.Fprintf(&b, `<line x1="%d" y1="38" x2="%d" y2="38" stroke="%s" stroke-width="2.5"/><text x="%d" y="42">%s</text>`+"\n", x, x+22, targetColors[name], x+27, name)
 		x += 120
 	}
@@ -52,7 +52,7 @@ func (rep *Report) SVG() string {
 			var ss []series
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, tr := range w.Targets {
-				if tr.P50 == nil {
+				if tr.P50 == nil || genOf(tr) != GenMcrouteBench {
 					continue
 				}
 				v := []float64{tr.P50.Median, tr.P90.Median, tr.P99.Median, tr.P999.Median}

@@ -20,7 +20,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	var workloads, backends, label string
 	var quick bool
-	fs.BoolVar(&quick, "quick", false, "development subset (~30 s): 1 backend, workloads A,B,F, 3 rounds of 1 s; explicit flags override")
+	fs.BoolVar(&quick, "quick", false, "development subset (~60 s): 1 backend, workloads A,B, 2 rounds of 1 s, 2 s idle, 200 idle connections; explicit flags override")
 	fs.IntVar(&o.Rounds, "rounds", o.Rounds, "interleaved rounds per workload (at least 3 for a median worth reading)")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of each measured run")
 	fs.DurationVar(&o.Warmup, "warmup", o.Warmup, "unmeasured run before each measured one")
@@ -31,6 +31,12 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&o.Mcroute, "mcroute", o.Mcroute, "mcroute binary")
 	fs.StringVar(&o.Memcached, "memcached", o.Memcached, "memcached binary")
 	fs.StringVar(&o.Nutcracker, "nutcracker", o.Nutcracker, "twemproxy (nutcracker) binary")
+	fs.StringVar(&o.MemcachedProxy, "memcached-proxy", o.MemcachedProxy, "memcached built with --enable-proxy (empty: leave it out)")
+	fs.StringVar(&o.Memtier, "memtier", o.Memtier, "memtier_benchmark binary")
+	fs.StringVar(&o.Generator, "generator", o.Generator, "load generator for the measured runs: memtier, mcroute-bench or both (memtier only where installed)")
+	fs.StringVar(&o.Perf, "perf", o.Perf, "perf binary for syscalls per request (empty or unusable: /proc/PID/io read/write syscalls)")
+	fs.DurationVar(&o.IdleTime, "idle", o.IdleTime, "how long each proxy's idle CPU is read, with no clients, after the workloads (0 skips)")
+	fs.IntVar(&o.IdleConns, "idle-conns", o.IdleConns, "idle connections for the KiB-per-connection figure (0 skips)")
 	fs.IntVar(&o.MemcachedThreads, "memcached-threads", o.MemcachedThreads, "memcached -t per backend")
 	fs.IntVar(&o.McrouteProxies, "num-proxies", o.McrouteProxies, "mcroute --num-proxies")
 	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for <name>.json, .md and .svg (empty: write nothing)")
@@ -53,7 +59,16 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			backends = "1"
 		}
 		if !set["workloads"] {
-			workloads = "A,B,F"
+			workloads = "A,B"
+		}
+		if !set["rounds"] {
+			o.Rounds = 2
+		}
+		if !set["idle"] {
+			o.IdleTime = 2 * time.Second
+		}
+		if !set["idle-conns"] {
+			o.IdleConns = 200
 		}
 		if !set["duration"] {
 			o.Duration = time.Second

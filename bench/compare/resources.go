@@ -1,0 +1,227 @@
+package compare
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"mcroute/bench"
+)
+
+// countWorkloads are the workloads whose syscalls and context switches per
+// request are counted (the README's table needs A, B and C).
+const countWorkloads = "ABC"
+
+// checkAlive marks t down if its proxy has exited; it reports whether t can
+// still be measured.
+func (r *runner) checkAlive(t *target) bool {
+	if t.down == "" && t.proxy != nil && !t.proxy.alive() {
+		t.down = fmt.Sprintf("%s not serving: exited during the benchmark (%v) %s", t.name, t.proxy.waitErr, t.proxy.logTail())
+		fmt.Fprintf(r.opts.Log, "   %s\n", t.down)
+	}
+	return t.down == ""
+}
+
+// countPerRequest runs w once more against proxy target t with
+// mcroute-bench and counts the proxy's system calls (perf when it works
+// here, else /proc/PID/io's read/write syscalls) and context switches (all
+// threads' /proc status) over it. It is a separate run because perf attached
+// to the proxy costs it CPU, which would bend the measured rounds.
+func (r *runner) countPerRequest(ctx context.Context, t *target, w Workload, rate float64) *PerRequest {
+	pr := &PerRequest{Target: t.name}
+	cfg := r.benchConfig(t, w, rate, 0)
+	rctx, cancel := context.WithTimeout(ctx, r.opts.Duration+2*cfg.ReplyTimeout+15*time.Second)
+	defer cancel()
+	pid := t.proxy.pid()
+	var pc *perfCounter
+	if r.perf != "" {
+		r.seq++
+		var err error
+		if pc, err = startPerf(r.perf, r.procs.dir, pid, r.seq); err != nil {
+			pr.Err = "perf: " + err.Error()
+		}
+	}
+	c0, cerr0 := procCtxSwitches(pid)
+	io0, ioerr0 := procRWSyscalls(pid)
+	res, err := bench.Run(rctx, cfg)
+	c1, cerr1 := procCtxSwitches(pid)
+	io1, ioerr1 := procRWSyscalls(pid)
+	var sys uint64
+	var perfErr error
+	if pc != nil {
+		sys, perfErr = pc.stop()
+	}
+	if err != nil {
+		pr.Err = err.Error()
+		return pr
+	}
+	pr.Requests, pr.Seconds = res.Sent, res.Seconds
+	if pr.Requests == 0 {
+		pr.Err = "no requests sent"
+		return pr
+	}
+	n := float64(pr.Requests)
+	if cerr0 == nil && cerr1 == nil {
+		v := float64(c1.Total()-c0.Total()) / n
+		pr.CtxSwitches = &v
+		pr.Voluntary = float64(c1.Voluntary-c0.Voluntary) / n
+		pr.Nonvoluntary = float64(c1.Nonvoluntary-c0.Nonvoluntary) / n
+	} else {
+		pr.Err = fmt.Sprintf("context switches: %v %v", cerr0, cerr1)
+	}
+	switch {
+	case pc != nil && perfErr == nil:
+		v := float64(sys) / n
+		pr.Syscalls, pr.SyscallsHow = &v, SyscallsPerf
+	case ioerr0 == nil && ioerr1 == nil:
+		v := float64(io1-io0) / n
+		pr.Syscalls, pr.SyscallsHow = &v, SyscallsRW
+		if perfErr != nil {
+			pr.Err = "perf: " + perfErr.Error() + "; fell back to /proc/PID/io"
+		}
+	default:
+		pr.Err = fmt.Sprintf("syscalls: perf %v, /proc io %v %v", perfErr, ioerr0, ioerr1)
+	}
+	return pr
+}
+
+func (pr *PerRequest) line() string {
+	s := fmt.Sprintf("%-15s %d requests", pr.Target, pr.Requests)
+	if pr.Syscalls != nil {
+		s += fmt.Sprintf("  %.2f %s", *pr.Syscalls, strings.SplitN(pr.SyscallsHow, " (", 2)[0])
+	}
+	if pr.CtxSwitches != nil {
+		s += fmt.Sprintf("  %.3f ctx switches/req (%.3f voluntary)", *pr.CtxSwitches, pr.Voluntary)
+	}
+	if pr.Err != "" {
+		s += "  (" + pr.Err + ")"
+	}
+	return s
+}
+
+// idleAndConns measures every live proxy of topo after the workloads: its
+// CPU over IdleTime with no clients (all proxies in the same window), then,
+// one proxy at a time, its VmRSS before and with IdleConns idle connections.
+func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats {
+	var live []*target
+	for _, t := range topo.targets {
+		if t.proxy != nil && r.checkAlive(t) {
+			live = append(live, t)
+		}
+	}
+	if len(live) == 0 || (r.opts.IdleTime <= 0 && r.opts.IdleConns <= 0) {
+		return nil
+	}
+	stats := make([]*ProxyStats, len(live))
+	for i, t := range live {
+		stats[i] = &ProxyStats{Target: t.name}
+	}
+	if r.opts.IdleTime > 0 {
+		sleepCtx(ctx, time.Second) // the last run's connections close and settle
+		before := make([]float64, len(live))
+		for i, t := range live {
+			before[i], _ = procCPU(t.proxy.pid())
+		}
+		start := time.Now()
+		sleepCtx(ctx, r.opts.IdleTime)
+		idle := time.Since(start).Seconds()
+		for i, t := range live {
+			after, err := procCPU(t.proxy.pid())
+			stats[i].IdleSeconds = idle
+			if err != nil {
+				stats[i].Err = "idle CPU: " + err.Error()
+				continue
+			}
+			v := after - before[i]
+			stats[i].IdleCPUSeconds = &v
+		}
+	}
+	if r.opts.IdleConns > 0 {
+		for i, t := range live {
+			if ctx.Err() != nil {
+				break
+			}
+			r.measureConns(t, stats[i])
+		}
+	}
+	return stats
+}
+
+// measureConns opens IdleConns connections to t, sends one get on each
+// (a proxy may allocate a connection's buffers only when it first reads),
+// waits for every reply, lets them sit idle, and reads VmRSS.
+func (r *runner) measureConns(t *target, ps *ProxyStats) {
+	pid := t.proxy.pid()
+	before, err := procRSSKiB(pid)
+	if err != nil {
+		ps.Err = joinErr(ps.Err, "RSS: "+err.Error())
+		return
+	}
+	n := r.opts.IdleConns
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.DialTimeout("tcp", t.addrs[0], 2*time.Second)
+		if err != nil {
+			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d of %d: %v", i+1, n, err))
+			return
+		}
+		conns = append(conns, c)
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("get mcroute-bench:idle\r\n")); err != nil {
+			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: %v", i+1, err))
+			return
+		}
+	}
+	for i, c := range conns {
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil || line != "END\r\n" {
+			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: get answered %q (%v)", i+1, strings.TrimSpace(line), err))
+			return
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	after, err := procRSSKiB(pid)
+	if err != nil {
+		ps.Err = joinErr(ps.Err, "RSS: "+err.Error())
+		return
+	}
+	ps.Conns, ps.RSSBeforeKiB, ps.RSSAfterKiB = n, before, after
+	v := (float64(after) - float64(before)) / float64(n)
+	ps.KiBPerConn = &v
+}
+
+func (ps *ProxyStats) line() string {
+	s := fmt.Sprintf("%-15s", ps.Target)
+	if ps.IdleCPUSeconds != nil {
+		s += fmt.Sprintf("  idle CPU %.0f ms over %.1f s", *ps.IdleCPUSeconds*1000, ps.IdleSeconds)
+	}
+	if ps.KiBPerConn != nil {
+		s += fmt.Sprintf("  %.1f KiB per idle connection (%d conns: RSS %d → %d KiB)", *ps.KiBPerConn, ps.Conns, ps.RSSBeforeKiB, ps.RSSAfterKiB)
+	}
+	if ps.Err != "" {
+		s += "  (" + ps.Err + ")"
+	}
+	return s
+}
+
+func joinErr(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
