@@ -87,6 +87,11 @@ type Engine struct {
 	started chan struct{}
 	once    sync.Once
 	stopped atomic.Bool
+
+	// acceptRefused counts accepts that failed for lack of descriptors or
+	// memory (gnet then pauses accepting; stats:
+	// num_client_connections_refused).
+	acceptRefused atomic.Uint64
 }
 
 // New returns an Engine routing with r.
@@ -116,7 +121,9 @@ func New(r *router.Router, opts Options) *Engine {
 	return e
 }
 
-// Run serves until Stop. It returns once the engine has stopped.
+// Run serves until Stop. It returns once the engine has stopped: nil after
+// Stop, otherwise the reason it stopped. Running out of file descriptors
+// is not a reason: accepting pauses and resumes when descriptors free up.
 func (e *Engine) Run() error {
 	if len(e.opts.Addrs) == 0 {
 		return errors.New("engine: no listen address")
@@ -133,6 +140,7 @@ func (e *Engine) Run() error {
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithLockOSThread(e.opts.LockOSThread),
 		gnet.WithLogger(quietLogger{e.opts.Logf}),
+		gnet.WithAcceptErrorHook(func(error) { e.acceptRefused.Add(1) }),
 	}
 	if e.opts.NumLoops > 0 {
 		gopts = append(gopts, gnet.WithNumEventLoop(e.opts.NumLoops))

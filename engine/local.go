@@ -153,6 +153,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("client_paused_for_backpressure", paused)
 	num("client_closed_buffer_cap", closedBig)
 	num("client_closed_error_mid_reply", closedMid)
+	num("num_client_connections_refused", int64(e.acceptRefused.Load()))
 	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()

@@ -106,18 +106,6 @@ func storeValues(t *testing.T, addr, prefix string, n, size int) {
 	}
 }
 
-// statValue reads one counter of `stats`.
-func statValue(t *testing.T, addr, name string) int {
-	t.Helper()
-	for _, line := range strings.Split(mctest.Dial(t, addr).Do("stats\r\n"), "\r\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[1] == name {
-			v, _ := strconv.Atoi(f[2])
-			return v
-		}
-	}
-	return -1
-}
-
 // TestHostileNeverReads: a client asks for 1,000 replies of 1 MB in one
 // write and never reads. mcroute stops sending its requests once its
 // unsent replies are over the high water mark, so its RSS stays bounded,
@@ -155,7 +143,7 @@ func TestHostileNeverReads(t *testing.T) {
 	if peak-base > 300 {
 		t.Fatalf("RSS grew %d MiB for a client that never reads", peak-base)
 	}
-	if v := statValue(t, addr, "client_paused_for_backpressure"); v < 1 {
+	if v := statValue(mctest.Dial(t, addr).Do("stats\r\n"), "client_paused_for_backpressure"); v < 1 {
 		t.Fatalf("client_paused_for_backpressure = %d", v)
 	}
 }

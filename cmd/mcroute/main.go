@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -168,6 +169,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := log.New(stderr, "mcroute: ", log.LstdFlags)
+	// Each client and server connection is a descriptor; systemd's default
+	// soft limit (1024) is far below what a proxy needs.
+	if n, raised, err := raiseFDLimit(); err != nil {
+		logger.Printf("open file limit: %v", err)
+	} else if raised {
+		logger.Printf("open file limit: raised the soft limit to the hard limit, %d", n)
+	} else {
+		logger.Printf("open file limit: %d", n)
+	}
 
 	file, text, err := loadConfig(&o)
 	if err != nil {
@@ -275,6 +285,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	var requested atomic.Bool // a signal or the shutdown command asked to stop
 	go func() {
 		select {
 		case s := <-sigs:
@@ -282,6 +293,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case <-stop:
 			logger.Printf("shutdown command: shutting down")
 		}
+		requested.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = e.Stop(ctx)
@@ -291,8 +303,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("serving on %s with %d event loops, config %s (%d servers)",
 			strings.Join(addrs, ","), o.numProxies, displayName(file), len(cfg.Servers))
 	}()
+	// Every way Run returns: an error (a listener that cannot be opened, an
+	// event loop or listener that failed) exits non-zero with the reason;
+	// so does a stop nobody asked for, so that systemd's
+	// Restart=on-failure restarts mcroute.
 	if err := e.Run(); err != nil {
-		logger.Printf("%v", err)
+		logger.Printf("stopped: %v", err)
+		return exitTransient
+	}
+	if !requested.Load() {
+		logger.Printf("stopped: the engine stopped without a signal or shutdown command")
 		return exitTransient
 	}
 	return 0

@@ -21,27 +21,36 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
 
 func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error {
+	if el.backoff.paused { // mcroute patch: accepts are paused
+		return nil
+	}
 	for {
 		nfd, sa, err := socket.Accept(fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN: // the Accept queue has been drained out, we can return now
+			el.endAcceptBackoff() // mcroute patch: ends a back-off episode
 			return nil
-		case unix.EINTR, unix.ECONNRESET, unix.ECONNABORTED:
+		case unix.EINTR, unix.ECONNRESET, unix.ECONNABORTED,
+			// mcroute patch: accept(2) passes on a pending network error
+			// of the new socket; Linux's man page says to retry.
+			unix.EPROTO, unix.EPERM, unix.ENETDOWN, unix.ENOPROTOOPT, unix.EHOSTDOWN,
+			unix.EHOSTUNREACH, unix.ENETUNREACH:
 			// ECONNRESET or ECONNABORTED could indicate that a socket
 			// in the Accept queue was closed before we Accept()ed it.
 			// It's a silly error, let's retry it.
 			continue
 		default:
-			el.getLogger().Errorf("Accept() failed due to error: %v", err)
-			return errors.ErrAcceptSocket
+			// mcroute patch: only a broken listener stops the engine; out
+			// of descriptors or memory, stop polling the listeners for a
+			// while instead (acceptor_backoff_unix.go).
+			return el.acceptFailed(err, true)
 		}
 
 		remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
@@ -80,17 +89,24 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return el.readUDP(fd, ev, flags)
 	}
 
+	if el.backoff.paused { // mcroute patch: accepts are paused
+		return nil
+	}
 	nfd, sa, err := socket.Accept(fd)
 	switch err {
 	case nil:
-	case unix.EINTR, unix.EAGAIN, unix.ECONNRESET, unix.ECONNABORTED:
+		el.endAcceptBackoff() // mcroute patch: ends a back-off episode
+	case unix.EINTR, unix.EAGAIN, unix.ECONNRESET, unix.ECONNABORTED,
+		// mcroute patch: pending network errors of the new socket.
+		unix.EPROTO, unix.EPERM, unix.ENETDOWN, unix.ENOPROTOOPT, unix.EHOSTDOWN,
+		unix.EHOSTUNREACH, unix.ENETUNREACH:
 		// ECONNRESET or ECONNABORTED could indicate that a socket
 		// in the Accept queue was closed before we Accept()ed it.
 		// It's a silly error, let's retry it.
 		return nil
 	default:
-		el.getLogger().Errorf("Accept() failed due to error: %v", err)
-		return errors.ErrAcceptSocket
+		// mcroute patch: see accept0.
+		return el.acceptFailed(err, false)
 	}
 
 	remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)

@@ -61,6 +61,14 @@ func (eng *engine) shutdown(err error) {
 }
 
 func (eng *engine) closeEventLoops() {
+	// mcroute patch: no accept back-off timer may wake a closed poller.
+	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		el.stopAcceptBackoff()
+		return true
+	})
+	if eng.ingress != nil {
+		eng.ingress.stopAcceptBackoff()
+	}
 	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
 		for _, ln := range el.listeners {
 			ln.close()
@@ -195,7 +203,9 @@ func (eng *engine) start(ctx context.Context, numEventLoop int) error {
 	return eng.activateReactors(ctx, numEventLoop)
 }
 
-func (eng *engine) stop(ctx context.Context, s Engine) {
+// mcroute patch: stop returns the error that stopped the engine (nil after
+// Engine.Stop), so that Run and Rotate report it instead of returning nil.
+func (eng *engine) stop(ctx context.Context, s Engine) (err error) {
 	// Wait on a signal for shutdown
 	<-ctx.Done()
 
@@ -216,7 +226,7 @@ func (eng *engine) stop(ctx context.Context, s Engine) {
 		}
 	}
 
-	if err := eng.concurrency.Wait(); err != nil {
+	if err = eng.concurrency.Wait(); err != nil {
 		eng.opts.Logger.Errorf("engine shutdown error: %v", err)
 	}
 
@@ -225,6 +235,7 @@ func (eng *engine) stop(ctx context.Context, s Engine) {
 
 	// Put the engine into the shutdown state.
 	eng.inShutdown.Store(true)
+	return err
 }
 
 func run(eventHandler EventHandler, listeners []*listener, options *Options, addrs []string) error {
@@ -269,13 +280,13 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)
 		return err
 	}
-	defer eng.stop(rootCtx, e)
-
 	for _, addr := range addrs {
 		allEngines.Store(addr, &eng)
 	}
 
-	return nil
+	// mcroute patch: return the reason the engine stopped (upstream
+	// deferred stop and returned nil, so a fatal stop looked like success).
+	return eng.stop(rootCtx, e)
 }
 
 func setKeepAlive(fd int, enabled bool, idle, intvl time.Duration, cnt int) error {

@@ -145,6 +145,13 @@ type Options struct {
 	// then gnet will use the default logger powered by go.uber.org/zap.
 	Logger logging.Logger
 
+	// mcroute patch: AcceptErrorHook, when set, is called on the accepting
+	// event loop for every accept(2) that failed for lack of resources
+	// (EMFILE, ENFILE, ENOBUFS, ENOMEM or an unexpected error). gnet then
+	// stops polling its listeners for a short, growing interval instead of
+	// shutting the engine down. It must not block.
+	AcceptErrorHook func(err error)
+
 	// EdgeTriggeredIO enables the edge-triggered I/O for the underlying epoll/kqueue event-loop.
 	// Don't enable it unless you are 100% sure what you are doing.
 	// Note that this option is only available for stream-oriented protocol.
@@ -290,6 +297,13 @@ func WithLogLevel(lvl logging.Level) Option {
 func WithLogger(logger logging.Logger) Option {
 	return func(opts *Options) {
 		opts.Logger = logger
+	}
+}
+
+// WithAcceptErrorHook sets Options.AcceptErrorHook (mcroute patch).
+func WithAcceptErrorHook(hook func(err error)) Option {
+	return func(opts *Options) {
+		opts.AcceptErrorHook = hook
 	}
 }
 

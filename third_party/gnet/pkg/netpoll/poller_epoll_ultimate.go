@@ -133,7 +133,7 @@ func (p *Poller) Polling() error {
 		// with a zero timeout and then calling runtime.Gosched when nothing
 		// is ready: that spin cost two system calls and a trip through the
 		// scheduler on every idle transition (about 20% of mcroute's CPU
-		// per request at moderate load). See engine/internal/gnet/PATCH.md.
+		// per request at moderate load). See third_party/gnet/PATCH.md.
 		msec = -1
 
 		for i := 0; i < n; i++ {
