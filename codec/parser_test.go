@@ -547,3 +547,28 @@ func TestParserPendingAndRetention(t *testing.T) {
 		t.Fatalf("kept scratch %d, keys %d", cap(p.lb.scratch), cap(p.Req.Keys))
 	}
 }
+
+// TestTenThousandByteKeys: mcrouter's test_bad_key_* send 10,000-byte keys
+// with set, get, delete, append and prepend; each gets CLIENT_ERROR bad key
+// and the connection goes on.
+func TestTenThousandByteKeys(t *testing.T) {
+	k := strings.Repeat("x", 10000)
+	for _, in := range []string{
+		"set " + k + " 0 0 5\r\nhello\r\n",
+		"get " + k + "\r\n",
+		"delete " + k + "\r\n",
+		"append " + k + " 0 0 5\r\nhello\r\n",
+		"prepend " + k + " 0 0 5\r\nhello\r\n",
+	} {
+		var p Parser
+		buf := []byte(in + "get after\r\n")
+		n, ok, err := p.Parse(buf)
+		if err != ErrBadKey || ok {
+			t.Fatalf("%.12s…: ok=%v err=%v, want ErrBadKey", in, ok, err)
+		}
+		n2, ok, err := p.Parse(buf[n:])
+		if !ok || err != nil || p.Req.Op != mc.OpGet || string(p.Req.Key()) != "after" || n+n2 != len(buf) {
+			t.Fatalf("%.12s…: the request after it: ok=%v err=%v req=%+v", in, ok, err, p.Req)
+		}
+	}
+}

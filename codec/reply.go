@@ -81,12 +81,12 @@ func (p *ReplyParser) parseLine(buf []byte) (int, bool, error) {
 	}
 	line, n, inBuf, complete := p.lb.take(buf)
 	if !complete {
-		if len(p.lb.scratch) > MaxLineLen {
+		if len(p.lb.scratch) > MaxReplyLineLen {
 			return p.fail(n)
 		}
 		return n, false, nil
 	}
-	if len(line) > MaxLineLen {
+	if len(line) > MaxReplyLineLen {
 		return p.fail(n)
 	}
 	if len(line) > 0 && line[len(line)-1] == '\r' {

@@ -130,7 +130,7 @@ var replyTests = []struct {
 	{"stat no name", "STAT\r\n", badReply},
 	{"leading space", " END\r\n", badReply},
 	{"binary", "\x81\x00", badReply},
-	{"line too long", "SERVER_ERROR " + strings.Repeat("x", MaxLineLen), badReply},
+	{"line too long", "SERVER_ERROR " + strings.Repeat("x", MaxReplyLineLen), badReply},
 }
 
 func TestReplyParser(t *testing.T) {

@@ -7,14 +7,19 @@ import (
 
 // Limits on what a parser keeps for one connection.
 const (
-	// MaxLineLen caps a request line other than get/gets/gat/gats, and a
-	// reply line, not counting the "\n" that ends it. The longest legal
+	// MaxLineLen caps a request line other than get/gets/gat/gats, not
+	// counting the "\n" that ends it. The longest legal
 	// non-retrieval request line (cas with a 250-byte key and 20-digit
-	// numbers) is about 360 bytes; 8 KiB leaves room for an over-long key to
-	// be answered with "bad key" rather than a closed connection, while
-	// bounding what a client can make the parser buffer before the end of a
-	// line. (memcached itself closes at 2048 bytes.)
-	MaxLineLen = 8 << 10
+	// numbers) is about 360 bytes; 64 KiB leaves room for an over-long key
+	// (mcrouter's test_bad_key_* send 10,000 bytes) to be answered with
+	// "bad key" on a connection that stays usable, as mcrouter does, while
+	// bounding what a client can make the parser buffer before the end of
+	// a line. (memcached itself closes at 2048 bytes.)
+	MaxLineLen = 64 << 10
+
+	// MaxReplyLineLen caps a reply line from a server. mcroute never sends
+	// a key over 250 bytes, so a longer line is not a memcached reply.
+	MaxReplyLineLen = 8 << 10
 
 	// MaxGetLineLen caps a get/gets/gat/gats line. A multi-get line grows
 	// with its key count (100 keys of 250 bytes are 25 KiB), and neither

@@ -50,3 +50,28 @@ func TestRouteMadeKeyTooLong(t *testing.T) {
 		t.Fatalf("get after: %q", got)
 	}
 }
+
+// TestTenThousandByteKey: as mcrouter's test_bad_key_* expect, a
+// 10,000-byte key in set, get, delete, append and prepend is answered
+// CLIENT_ERROR bad key, nothing reaches memcached, and the connection stays
+// usable.
+func TestTenThousandByteKey(t *testing.T) {
+	m := mctest.StartMemcached(t)
+	p := startProxy(t, poolConfig(m.Addr), engine.Options{NumLoops: 1}, router.Options{})
+	c := mctest.Dial(t, p.Addr)
+	k := strings.Repeat("x", 10000)
+	for _, req := range []string{
+		"set " + k + " 0 0 5\r\nhello\r\n",
+		"get " + k + "\r\n",
+		"delete " + k + "\r\n",
+		"append " + k + " 0 0 5\r\nhello\r\n",
+		"prepend " + k + " 0 0 5\r\nhello\r\n",
+	} {
+		if got := c.Do(req); got != "CLIENT_ERROR bad key\r\n" {
+			t.Fatalf("%.12s…: %q, want CLIENT_ERROR bad key", req, got)
+		}
+		if got := c.Do("set after 0 0 2\r\nok\r\n"); got != "STORED\r\n" {
+			t.Fatalf("after %.12s…: %q", req, got)
+		}
+	}
+}

@@ -73,6 +73,6 @@ var ErrBadReply = codec.ErrBadReply
 // Limits, shared with the ASCII codec.
 const (
 	MaxKeyLen   = codec.MaxKeyLen
-	MaxLineLen  = codec.MaxLineLen
+	MaxLineLen  = codec.MaxReplyLineLen
 	MaxValueLen = codec.MaxValueLen
 )
