@@ -340,7 +340,9 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 		e := c.q.at(i)
 		e.deadline = c.loop.now + e.timeout
 	}
-	c.loop.noteDeadline(c.loop.now + c.minTimeout)
+	if c.q.n > 0 {
+		c.loop.noteDeadline(c.loop.now + c.minTimeout)
+	}
 	if len(c.wbuf) > 0 {
 		c.markDirty()
 	}
