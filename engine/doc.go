@@ -21,14 +21,27 @@
 //	OnTraffic(client) → process: pump the waiting request's keys, then
 //	                  Peek ≤64 KiB → Parser.Parse → slot + keyReqs →
 //	                  pump → router Root.Route (while under the mark) →
-//	                  upstream Conn.Send; at the end: flush dirty sessions
-//	                  (completed slots, in order, one write; a get at the
-//	                  head streams its completed prefix), resume paused
-//	                  sessions, flush dirty upstreams (one Write each)
+//	                  upstream Conn.Send (encoded into the Conn's buffer)
 //	OnTraffic(server) → upstream Conn.OnTraffic → keyReq.OnReply → slot
 //	                  complete (or a get prefix ready) → session dirty →
-//	                  hard cap checked → flush as above
-//	OnTick            → loop.Execute(sweep): timeouts, paused sessions
+//	                  hard cap checked
+//	endBatch          → once per loop wake-up (gnet's batch-end hook, a
+//	                  patch of the carried gnet), after all the batch's
+//	                  events and tasks: Sweep what is due (timeouts,
+//	                  wedge checks, timers), bind a reloaded config, then
+//	                  afterEvent: flush dirty sessions (completed slots,
+//	                  in order, one write; a get at the head streams its
+//	                  completed prefix), resume paused sessions, flush
+//	                  dirty upstreams (one Write each); returns the time
+//	                  to the loop's next deadline, the epoll_wait timeout
+//
+// So the requests of every client served in one wake-up leave in one
+// write per server, and the replies of one server read reach each client
+// in one write. There is no ticker: a loop with nothing pending sleeps in
+// epoll_wait until an event arrives; one with requests in flight or
+// timers wakes at upstream.Loop.Deadline. A reload wakes every loop once
+// (Router.OnStore) so that idle ones bind the new config too. See PERF.md
+// for the measured cost.
 //
 // stats is rendered when its slot reaches the head of the FIFO, so it
 // counts every request pipelined before it. flush_all goes through the
@@ -55,8 +68,10 @@
 //     then up at once and down by 1/8 per reply, at least 4 KiB). A client
 //     with nothing in flight and nothing queued but the request being sent
 //     may always go on, so one request bigger than the mark makes progress.
-//     Paused sessions are retried after every event on the loop and on
-//     every tick.
+//     Paused sessions are retried at the end of every batch: whatever can
+//     unpause them (gnet draining a client's output on EPOLLOUT, replies
+//     arriving, timeouts, other clients closing) happens in a batch of
+//     the same loop, so they need no timer.
 //   - High water mark, per loop (LoopHighWater, 128 MiB): the same, for
 //     the sum over the loop's clients.
 //   - Hard cap, per client (MaxClientBuffer): a client over it is closed;

@@ -54,8 +54,6 @@ type Options struct {
 	EnableShutdown bool
 	// Upstream tunes server connections.
 	Upstream upstream.Options
-	// TickInterval is how often timeouts are swept (default 10ms).
-	TickInterval time.Duration
 	// CommandArgs is reported by `stats` (commandargs).
 	CommandArgs string
 	// Logf logs operational events; nil discards them.
@@ -108,9 +106,6 @@ func New(r *router.Router, opts Options) *Engine {
 	if opts.MaxLoopBuffer <= 0 {
 		opts.MaxLoopBuffer = 512 << 20
 	}
-	if opts.TickInterval <= 0 {
-		opts.TickInterval = 10 * time.Millisecond
-	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
@@ -118,6 +113,9 @@ func New(r *router.Router, opts Options) *Engine {
 	empty := []*loopState{}
 	e.list.Store(&empty)
 	e.debug = e.newDebugInfo()
+	// A loop binds a new config when it next wakes; wake every loop once
+	// after a reload so that an idle one does too (it sleeps otherwise).
+	r.OnStore(e.wakeLoops)
 	return e
 }
 
@@ -134,7 +132,6 @@ func (e *Engine) Run() error {
 	}
 	gopts := []gnet.Option{
 		gnet.WithMulticore(true),
-		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReusePort(false),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
@@ -168,21 +165,33 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return eng.Stop(ctx)
 }
 
-// OnTick publishes the gnet.Engine (safe only after OnBoot, so not there)
-// and schedules a sweep on every loop.
-func (e *Engine) OnTick() (time.Duration, gnet.Action) {
+// OnLoopStart (gnet.BatchHandler, a patch of the carried gnet) runs on
+// each event loop's goroutine before it first polls: it creates the loop's
+// state and returns its batch end, which gnet calls after every batch of
+// events and sleeps as long as it says (see loopState.endBatch). The first
+// loop to start marks the engine started: OnBoot has run, so Stop may use
+// the gnet.Engine, and the listeners are bound.
+func (e *Engine) OnLoopStart(el gnet.EventLoop) func() time.Duration {
+	ls := e.loopFor(el)
 	e.once.Do(func() { close(e.started) })
-	next := e.opts.TickInterval
-	now := upstream.Now()
+	return ls.endBatch
+}
+
+// wakeLoops has every loop run one batch (after a config reload).
+func (e *Engine) wakeLoops() {
 	for _, ls := range *e.list.Load() {
-		_ = ls.el.Execute(context.Background(), ls.sweepRunnable)
-		if d := time.Duration(ls.up.NextTimer() - now); d < next {
-			next = d
-		}
+		_ = ls.el.Execute(context.Background(), ls.wake)
 	}
-	// Timers (LatencyInjectionRoute, ...) get millisecond precision;
-	// otherwise sweep every TickInterval.
-	return max(next, time.Millisecond), gnet.None
+}
+
+// LoopWakeups returns how many batches the event loops have run (returns
+// of epoll_wait), summed over loops. An idle engine does not wake.
+func (e *Engine) LoopWakeups() uint64 {
+	var n uint64
+	for _, ls := range *e.list.Load() {
+		n += ls.stats.wakeups.Load()
+	}
+	return n
 }
 
 // OnBoot remembers the gnet.Engine for Stop.
@@ -212,12 +221,13 @@ func (e *Engine) loopFor(el gnet.EventLoop) *loopState {
 func (e *Engine) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	ctx := c.Context()
 	if upstream.IsDial(ctx) {
-		uc, ok := upstream.Opened(ctx, c)
-		if !ok {
+		// The loop may have slept for long: Opened starts the queued
+		// requests' reply timeouts from now. Their bytes are written at
+		// the end of the batch.
+		upstream.DialLoop(ctx).SetNow(upstream.Now())
+		if _, ok := upstream.Opened(ctx, c); !ok {
 			return nil, gnet.Close
 		}
-		ls := uc.Loop().Owner.(*loopState)
-		ls.up.Flush()
 		return nil, gnet.None
 	}
 	ls := e.loopFor(c.EventLoop())
@@ -233,10 +243,8 @@ func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 		x.onClose()
 	case *upstream.Conn:
 		// Only recorded: gnet may be closing it inside one of our own
-		// writes. The loop settles it at the end of the pass.
-		ls := x.Loop().Owner.(*loopState)
+		// writes. The loop settles it at the end of the batch.
 		x.OnClose(c)
-		ls.afterEvent()
 	}
 	return gnet.None
 }
@@ -247,11 +255,10 @@ func (e *Engine) OnTraffic(c gnet.Conn) gnet.Action {
 	case *session:
 		return x.onTraffic()
 	case *upstream.Conn:
-		ls := x.Loop().Owner.(*loopState)
-		ls.up.SetNow(upstream.Now())
-		a := x.OnTraffic(c)
-		ls.afterEvent()
-		return a
+		// Replies complete client slots; they are written at the end of
+		// the batch, one write per client.
+		x.Loop().SetNow(upstream.Now())
+		return x.OnTraffic(c)
 	}
 	return gnet.Close
 }

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -30,8 +32,8 @@ type loopState struct {
 	sbuf      []byte   // scratch for rendering stats
 	spare     []*session
 
-	sweepRunnable gnet.Runnable
-	retain        bool // a new config was bound: close Conns it dropped
+	wake   gnet.Runnable // does nothing: run through Execute, it makes the loop run a batch
+	retain bool          // a new config was bound: close Conns it dropped
 
 	// held is the bytes the loop's slots hold (session.held summed, plus
 	// slots of closed sessions still in flight); pend the estimated bytes
@@ -53,6 +55,8 @@ type loopStats struct {
 	// closedMidReply: a get failed after some of its VALUE blocks had
 	// been streamed, so the connection was closed.
 	closedMidReply atomic.Uint64
+	// wakeups counts batches: returns of epoll_wait.
+	wakeups atomic.Uint64
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
@@ -60,10 +64,7 @@ func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
 	ls.up = upstream.NewLoop(el, e.opts.Upstream)
 	ls.up.Owner = ls
 	ls.up.EndEvent = ls.afterEvent
-	ls.sweepRunnable = gnet.RunnableFunc(func(context.Context) error {
-		ls.sweep()
-		return nil
-	})
+	ls.wake = gnet.RunnableFunc(func(context.Context) error { return nil })
 	return ls
 }
 
@@ -79,11 +80,12 @@ func (ls *loopState) routerCtx() *router.Ctx {
 	return ls.ctx
 }
 
-// afterEvent writes everything the event produced: completed replies to
+// afterEvent writes everything the batch produced: completed replies to
 // clients (which may resume paused clients, which may send more), then
 // queued requests to servers. Flushing upstream also settles server
 // connections that went down, whose failed requests complete client
-// replies, so it repeats until nothing is left.
+// replies, so it repeats until nothing is left. It runs once per batch
+// (endBatch), and at the end of a failed dial's runnable.
 func (ls *loopState) afterEvent() {
 	for {
 		for len(ls.dirty) > 0 {
@@ -122,19 +124,38 @@ func (ls *loopState) resumePaused() {
 	}
 }
 
-// sweep runs on the loop every tick: timeouts, then paused sessions.
-func (ls *loopState) sweep() {
+// endBatch runs on the loop after every batch of events: once per return
+// of epoll_wait, after gnet has run the batch's callbacks and queued tasks
+// (dial results, closes, wakes). It does what is due (timeouts, timers, a
+// wedge check), binds a new config, writes what the batch produced (one
+// write per dirty client and per dirty server connection) and returns how
+// long the loop may sleep: until the earliest deadline it owns, or, with
+// none, until an event arrives.
+//
+// Paused sessions need no deadline: what lets them go on (a client's
+// output drained by gnet on EPOLLOUT, replies arriving, other clients
+// closing) is an event on this loop, and every batch retries them.
+func (ls *loopState) endBatch() time.Duration {
+	ls.stats.wakeups.Add(1)
 	now := upstream.Now()
-	ls.up.Sweep(now)
+	ls.up.SetNow(now)
+	if now >= ls.up.Deadline() {
+		ls.up.Sweep(now)
+	}
 	if ls.ctx != nil && ls.ctx.Cfg != ls.e.router.Current() {
 		ls.routerCtx() // bind the newest config even on an idle loop
 	}
 	if ls.retain {
-		// Conns still answering requests of the old config are closed on a
-		// later sweep.
+		// Conns still answering requests of the old config are closed at a
+		// later batch end: their replies and timeouts wake the loop.
 		ls.retain = ls.up.Retain(ls.ctx.Cfg.Servers)
 	}
 	ls.afterEvent()
+	d := ls.up.Deadline()
+	if d == math.MaxInt64 {
+		return -1
+	}
+	return time.Duration(max(d-now, 0))
 }
 
 func (ls *loopState) getSlot() *slot {

@@ -138,7 +138,9 @@ func (ls *loopState) newSession(c gnet.Conn) *session {
 func (s *session) onTraffic() gnet.Action {
 	s.ls.up.SetNow(upstream.Now())
 	s.process()
-	s.ls.afterEvent()
+	// What process produced (requests to servers, replies) is written at
+	// the end of the batch (loopState.endBatch), with every other
+	// client's of this loop wake-up.
 	if s.closed || s.dead {
 		return gnet.None
 	}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -10,6 +11,9 @@ import (
 // use by any goroutine.
 type Router struct {
 	cur atomic.Pointer[Config]
+
+	mu      sync.Mutex
+	onStore []func()
 
 	// Reload bookkeeping, for stats: successful and failed (re)builds after
 	// the first, and when the last attempt and success happened (unix s).
@@ -32,7 +36,23 @@ func (r *Router) Current() *Config { return r.cur.Load() }
 
 // Store installs cfg; requests already routed finish on their old config.
 // Stats need no carrying over: they live in the process-wide upstream
-// Destinations that every config's Servers point to.
+// Destinations that every config's Servers point to. The functions given
+// to OnStore run after the swap (the engine wakes its loops with them: a
+// loop binds the new config when it next wakes, and sleeps otherwise).
 func (r *Router) Store(cfg *Config) {
 	r.cur.Store(cfg)
+	r.mu.Lock()
+	fns := r.onStore
+	r.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
+
+// OnStore registers f to be called after every Store, on the storing
+// goroutine. f must not block.
+func (r *Router) OnStore(f func()) {
+	r.mu.Lock()
+	r.onStore = append(r.onStore[:len(r.onStore):len(r.onStore)], f)
+	r.mu.Unlock()
 }

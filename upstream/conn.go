@@ -150,6 +150,7 @@ func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
 	e.timeout = int64(srv.Timeout)
 	c.minTimeout = min(c.minTimeout, e.timeout)
 	e.deadline = e.sent + e.timeout
+	c.loop.noteDeadline(e.deadline)
 	e.batchEnd = false
 	e.opaque = opaque
 	if req.Op.IsGet() && c.kind == protoASCII {
@@ -184,6 +185,7 @@ func (c *Conn) flush() {
 	}
 	b := c.wbuf
 	c.wbuf, c.spare = c.spare[:0], nil
+	addU(&c.st.stats.writes, 1)
 	c.t.write(b)
 	if cap(b) <= 1<<20 { // do not keep a buffer grown for a rare huge value
 		c.spare = b[:0]
@@ -300,6 +302,7 @@ func (c *Conn) dial(srv *Server) {
 		}
 		if err != nil {
 			_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				l.SetNow(Now()) // the loop may have slept since its last event
 				c.dialFailed(gen, err)
 				l.endEvent()
 				return nil
@@ -337,6 +340,9 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 		e := c.q.at(i)
 		e.deadline = c.loop.now + e.timeout
 	}
+	if c.q.n > 0 {
+		c.loop.noteDeadline(c.loop.now + c.minTimeout)
+	}
 	if len(c.wbuf) > 0 {
 		c.markDirty()
 	}
@@ -352,6 +358,10 @@ func (c *Conn) Attach(gc gnet.Conn) {
 	c.gen++
 	Opened(&dialTag{c: c, gen: c.gen}, gc)
 }
+
+// DialLoop returns the Loop of the Conn a dial context (see IsDial)
+// belongs to.
+func DialLoop(tag any) *Loop { return tag.(*dialTag).c.loop }
 
 // IsDial reports whether a gnet.Conn context belongs to an upstream
 // connection being opened.
@@ -451,15 +461,24 @@ func (c *Conn) match() verdict {
 
 // sweep answers requests whose deadline has passed with TIMEOUT and drops
 // a connection whose oldest request has been unanswered for far too long.
-func (c *Conn) sweep(now int64) {
+// It returns a lower bound of when it next has work (math.MaxInt64: none
+// until something is sent).
+func (c *Conn) sweep(now int64) (next int64) {
+	next = math.MaxInt64
 	if c.state != stateUp {
-		return
+		return next // requests queued while connecting start their clock in Opened
 	}
 	for i := 0; i < c.q.n; i++ {
 		e := c.q.at(i)
 		if e.deadline > now {
-			if e.deadline-e.timeout+c.minTimeout > now {
-				break // no later entry is due either
+			if e.cb != nil {
+				next = min(next, e.deadline)
+			}
+			// Entries are in send order, so no later one is due before
+			// its start plus the shortest timeout.
+			if lb := e.deadline - e.timeout + c.minTimeout; lb > now {
+				next = min(next, lb)
+				break
 			}
 			continue
 		}
@@ -470,15 +489,21 @@ func (c *Conn) sweep(now int64) {
 		e.cb = nil
 		c.fail(cb, mc.ResTimeout, msgReplyTimeout)
 	}
-	if c.q.n > 0 {
+	if c.q.n > 0 && c.state == stateUp {
 		head := c.q.front()
-		if head.cb == nil && now-head.deadline > c.loop.opts.WedgeAfter.Nanoseconds()+head.timeout {
-			// The server has not answered for a long time: drop the
-			// socket now (nothing more is written to it) and let the next
-			// request dial afresh.
-			c.down(mc.ResRemoteError, msgWedged, true, c.q.n)
+		if head.cb == nil {
+			wedged := head.deadline + c.loop.opts.WedgeAfter.Nanoseconds() + head.timeout
+			if now > wedged {
+				// The server has not answered for a long time: drop the
+				// socket now (nothing more is written to it) and let the
+				// next request dial afresh.
+				c.down(mc.ResRemoteError, msgWedged, true, c.q.n)
+				return math.MaxInt64
+			}
+			next = min(next, wedged+1)
 		}
 	}
+	return next
 }
 
 // close removes the Conn for good (its destination left the config).

@@ -15,7 +15,7 @@
 //     reload builds new Servers that map onto the same Destinations, so no
 //     stats are copied and connections survive.
 //   - Loop: one event loop's upstream state (its Conns, the dirty and down
-//     lists, timers, the cached clock).
+//     lists, timers, the cached clock, the sweep deadline).
 //   - Conn: one loop's connection to one Destination, composed of a
 //     transport (transport.go: the gnet socket; the seam where TLS plugs
 //     in), a queue (queue.go: the ring FIFO of pending requests) and a
@@ -32,15 +32,29 @@
 //	                encoded into Conn.wbuf, an entry pushed on the queue
 //	                with srv's reply timeout (a dial, if needed, uses srv's
 //	                connect timeout)
-//	engine, end of every event ── Loop.Flush() ──► settle Conns that went
-//	                down, then one write per dirty Conn; repeat until quiet
+//	engine, end of every batch (one per loop wake-up) ── Loop.Flush() ──►
+//	                settle Conns that went down, then one write per dirty
+//	                Conn; repeat until quiet
 //	memcached reply ── engine OnTraffic ── Conn.OnTraffic(gc) ──► reply
 //	                parser, asciiProto.match against the queue head ──►
 //	                cb.OnReply(rep)
-//	OnTick ── loop.Execute ── Loop.Sweep(now) ──► entries past their
-//	                deadline answered TIMEOUT (the entry stays, as an orphan,
-//	                until its late reply arrives and is dropped); a
-//	                connection silent far beyond that is dropped
+//	engine, end of a batch at or past Loop.Deadline() ── Loop.Sweep(now)
+//	                ──► entries past their deadline answered TIMEOUT (the
+//	                entry stays, as an orphan, until its late reply arrives
+//	                and is dropped); a connection silent far beyond that is
+//	                dropped; due timers (Loop.After) run
+//
+// # Deadlines instead of ticks
+//
+// The engine's loop sleeps in epoll_wait until Loop.Deadline: the earliest
+// of the timers and of a per-loop sweep deadline that is a lower bound of
+// every Conn's next reply timeout or wedge check. Send and Opened lower it
+// (one comparison per request); Sweep recomputes it from the queues,
+// folding in what callbacks send meanwhile. It may be early (a request
+// answered before its deadline), which costs one sweep that finds nothing;
+// it is never late. With nothing pending it is math.MaxInt64 and an idle
+// loop does not wake. Requests queued while connecting start their clock
+// in Opened; the dial itself is bounded by the connect timeout.
 //
 // Over ASCII, consecutive get-like requests for the same Conn that are
 // queued before a flush are coalesced into one multi-key command (`get a

@@ -65,8 +65,13 @@ type Loop struct {
 	// dialHook replaces the network dial (tests).
 	dialHook func(c *Conn, srv *Server)
 
-	timers    timerHeap
-	nextTimer atomic.Int64
+	timers timerHeap
+	// sweepAt is a lower bound of the earliest time a Conn's sweep has
+	// work (a request's reply timeout, a wedge check): Send and Opened
+	// lower it, Sweep recomputes it. It is never later than the real
+	// deadline; it may be earlier, which costs one sweep that finds
+	// nothing to do.
+	sweepAt int64
 }
 
 // NewLoop returns the upstream state for event loop el.
@@ -83,12 +88,11 @@ func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	if opts.WedgeAfter <= 0 {
 		opts.WedgeAfter = DefaultOptions.WedgeAfter
 	}
-	l := &Loop{idx: int(loopSeq.Add(1) - 1), el: el, opts: opts, now: Now()}
-	l.nextTimer.Store(math.MaxInt64)
-	return l
+	return &Loop{idx: int(loopSeq.Add(1) - 1), el: el, opts: opts, now: Now(), sweepAt: math.MaxInt64}
 }
 
-// SetNow refreshes the cached clock; the engine calls it once per event.
+// SetNow refreshes the cached clock; the engine calls it at the start of
+// every event and batch end, since the loop may have slept for long.
 func (l *Loop) SetNow(now int64) { l.now = now }
 
 // NowNanos returns the cached clock.
@@ -147,7 +151,8 @@ func (l *Loop) Retain(keep []*Server) (more bool) {
 
 // Flush settles Conns that went down and writes what every dirty Conn has
 // queued, one write per Conn, until nothing is left to do. The engine
-// calls it at the end of every event.
+// calls it once per batch of events (gnet.BatchHandler), so the requests
+// of every client served in one loop wake-up leave in one write per Conn.
 //
 // Settling runs callbacks of failed requests, which may send again, so it
 // loops. A failed write closes the connection inside gnet, whose OnClose
@@ -188,11 +193,32 @@ func (l *Loop) endEvent() {
 	l.Flush()
 }
 
-// Sweep times out overdue requests on every Conn. now is Now().
+// Sweep does what is due at now (Now() time base): requests past their
+// reply timeout are answered TIMEOUT, wedged connections are dropped (on
+// every Conn, when the loop's sweep deadline has come), and due timers
+// run. It recomputes the deadline that Deadline reports.
 func (l *Loop) Sweep(now int64) {
 	l.now = now
-	for _, c := range l.conns {
-		c.sweep(now)
+	if now >= l.sweepAt {
+		// Callbacks of timed-out requests may send again and lower
+		// sweepAt meanwhile: start from "none" and fold every Conn in.
+		l.sweepAt = math.MaxInt64
+		for _, c := range l.conns {
+			l.sweepAt = min(l.sweepAt, c.sweep(now))
+		}
 	}
 	l.fireTimers(now)
+}
+
+// Deadline returns when the loop next has work that no socket event will
+// bring (Now() time base): the earliest of its timers and of its Conns'
+// reply timeouts and wedge checks; math.MaxInt64 when there is none. The
+// engine sleeps until then and calls Sweep.
+func (l *Loop) Deadline() int64 { return min(l.sweepAt, l.NextTimer()) }
+
+// noteDeadline makes the loop sweep no later than at.
+func (l *Loop) noteDeadline(at int64) {
+	if at < l.sweepAt {
+		l.sweepAt = at
+	}
 }

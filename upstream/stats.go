@@ -24,6 +24,7 @@ type loopStats struct {
 	pending   atomic.Int64 // requests queued while not connected
 	inflight  atomic.Int64 // requests sent, awaiting their reply
 	replies   atomic.Uint64
+	writes    atomic.Uint64 // writes handed to the socket (one per Conn per flush)
 	latencyNs atomic.Uint64
 	results   [mc.NumResults]atomic.Uint64
 }
@@ -49,6 +50,15 @@ func (d *Destination) States() (n, up, down, closed int64) {
 		}
 	})
 	return
+}
+
+// Writes returns how many writes mcroute handed to d's sockets, over all
+// loops: with requests flushed once per loop wake-up, at most one per
+// wake-up of each loop.
+func (d *Destination) Writes() uint64 {
+	var n uint64
+	d.each(func(s *destLoop) { n += s.stats.writes.Load() })
+	return n
 }
 
 // Result returns how many requests to d completed with res, over all loops.

@@ -7,8 +7,9 @@ import (
 
 // Timer is work scheduled on a loop with Loop.After.
 type Timer interface {
-	// OnTimer runs on the loop, at or after the time asked for (the
-	// engine sweeps at most every tick; precision is about a millisecond).
+	// OnTimer runs on the loop, at or after the time asked for (the loop
+	// sleeps until its earliest deadline, Loop.Deadline; precision is
+	// about a millisecond).
 	OnTimer()
 }
 
@@ -65,23 +66,21 @@ func (h *timerHeap) pop() timerEntry {
 func (l *Loop) After(d time.Duration, t Timer) {
 	at := l.now + int64(d)
 	l.timers.push(timerEntry{at: at, t: t})
-	l.nextTimer.Store(l.timers[0].at)
 }
 
 // NextTimer returns when the loop's earliest timer is due (Now() time
-// base), or math.MaxInt64 when none is pending. Safe from any goroutine:
-// the engine's ticker uses it to decide how soon to sweep.
-func (l *Loop) NextTimer() int64 { return l.nextTimer.Load() }
+// base), or math.MaxInt64 when none is pending. Loop goroutine only.
+func (l *Loop) NextTimer() int64 {
+	if len(l.timers) == 0 {
+		return math.MaxInt64
+	}
+	return l.timers[0].at
+}
 
 // fireTimers runs every timer due at now.
 func (l *Loop) fireTimers(now int64) {
 	for len(l.timers) > 0 && l.timers[0].at <= now {
 		e := l.timers.pop()
 		e.t.OnTimer()
-	}
-	if len(l.timers) > 0 {
-		l.nextTimer.Store(l.timers[0].at)
-	} else {
-		l.nextTimer.Store(math.MaxInt64)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -88,6 +89,32 @@ func (el *eventloop) Schedule(context.Context, Runnable, time.Duration) error {
 
 func (el *eventloop) Close(c Conn) error {
 	return el.close(c.(*conn), nil)
+}
+
+// hookBatchEnd installs the handler's batch-end function (BatchHandler)
+// on el's poller; it runs on el's goroutine before Polling. (mcroute patch)
+func (el *eventloop) hookBatchEnd() {
+	bh, ok := el.eventHandler.(BatchHandler)
+	if !ok {
+		return
+	}
+	f := bh.OnLoopStart(el)
+	if f == nil {
+		return
+	}
+	el.poller.SetBatchEnd(func() int { return waitMsec(f()) })
+}
+
+// waitMsec converts a BatchHandler wait into an epoll_wait timeout,
+// rounding up so that a deadline is never met early. (mcroute patch)
+func waitMsec(d time.Duration) int {
+	switch {
+	case d < 0:
+		return -1
+	case d >= time.Duration(math.MaxInt32)*time.Millisecond:
+		return math.MaxInt32
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 func (el *eventloop) getLogger() logging.Logger {

@@ -513,6 +513,25 @@ type (
 		OnTick() (delay time.Duration, action Action)
 	}
 
+	// BatchHandler is an optional interface an EventHandler may implement
+	// (mcroute patch) to do its own work once per batch of events rather
+	// than once per event, and to own the loop's wake-ups: with it a loop
+	// sleeps in epoll_wait until an event arrives or the deadline the
+	// handler returns, with no ticker.
+	//
+	// OnLoopStart is called on each event loop's goroutine before the loop
+	// first polls (not for the acceptor of WithReusePort(false)). If it
+	// returns a function, the loop calls that function on its goroutine
+	// after every batch: once per return of epoll_wait (or kevent),
+	// including a timeout, after the batch's events (OnOpen, OnTraffic,
+	// OnClose, gnet's own reads and writes) and the tasks queued with
+	// Execute, Wake, Close, AsyncWrite or Register have run. It returns how
+	// long the loop may wait for the next event: a negative duration waits
+	// until one arrives; a positive one is rounded up to the millisecond.
+	BatchHandler interface {
+		OnLoopStart(el EventLoop) (onBatchEnd func() (wait time.Duration))
+	}
+
 	// BuiltinEventEngine is a built-in implementation of EventHandler which feeds
 	// each method with an empty implementation, you can embed it within your custom
 	// struct when you don't intend to implement the entire EventHandler.

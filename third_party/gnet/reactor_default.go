@@ -49,6 +49,8 @@ func (el *eventloop) orbit() error {
 		defer runtime.UnlockOSThread()
 	}
 
+	el.hookBatchEnd() // mcroute patch: see BatchHandler
+
 	err := el.poller.Polling(func(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error {
 		c := el.connections.getConn(fd)
 		if c == nil {
@@ -81,6 +83,8 @@ func (el *eventloop) run() error {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
+
+	el.hookBatchEnd() // mcroute patch: see BatchHandler
 
 	err := el.poller.Polling(func(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error {
 		c := el.connections.getConn(fd)

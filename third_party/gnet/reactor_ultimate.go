@@ -48,6 +48,8 @@ func (el *eventloop) orbit() error {
 		defer runtime.UnlockOSThread()
 	}
 
+	el.hookBatchEnd() // mcroute patch: see BatchHandler
+
 	err := el.poller.Polling()
 	if errors.Is(err, errorx.ErrEngineShutdown) {
 		el.getLogger().Debugf("event-loop(%d) is exiting in terms of the demand from user, %v", el.idx, err)
@@ -67,6 +69,8 @@ func (el *eventloop) run() error {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
+
+	el.hookBatchEnd() // mcroute patch: see BatchHandler
 
 	err := el.poller.Polling()
 	if errors.Is(err, errorx.ErrEngineShutdown) {

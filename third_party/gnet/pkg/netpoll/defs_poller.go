@@ -24,3 +24,10 @@ type PollAttachment struct {
 	FD       int
 	Callback PollEventHandler
 }
+
+// BatchEndHandler is called by Polling on the polling goroutine after each
+// batch: once per return of epoll_wait (or kevent), after the returned
+// events and the queued tasks have run. It returns how many milliseconds
+// the next wait may block: -1 until an event arrives, 0 not at all.
+// (mcroute patch)
+type BatchEndHandler func() (msec int)

@@ -39,6 +39,7 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	batchEnd                    BatchEndHandler      // mcroute patch: see SetBatchEnd
 }
 
 // OpenPoller instantiates a poller.
@@ -118,22 +119,20 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	msec := -1
 	for {
 		n, err := unix.EpollWait(p.fd, el.events, msec)
-		if n == 0 || (n < 0 && err == unix.EINTR) {
-			// mcroute patch: no runtime.Gosched here. With msec always -1
-			// below, n == 0 only happens on EINTR; the blocking epoll_wait
-			// already gives the P back to the scheduler.
-			msec = -1
-			continue
-		} else if err != nil {
-			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
-			return err
+		if err != nil {
+			if err != unix.EINTR {
+				logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
+				return err
+			}
+			n = 0
 		}
-		// mcroute patch: block in the next epoll_wait instead of polling once
-		// with a zero timeout and then calling runtime.Gosched when nothing
-		// is ready: that spin cost two system calls and a trip through the
+		// mcroute patch: block in epoll_wait until an event arrives or the
+		// batch-end handler's deadline passes, instead of polling once with
+		// a zero timeout and then calling runtime.Gosched when nothing is
+		// ready: that spin cost two system calls and a trip through the
 		// scheduler on every idle transition (about 20% of mcroute's CPU
-		// per request at moderate load). See third_party/gnet/PATCH.md.
-		msec = -1
+		// per request at moderate load). A timeout (n == 0) or EINTR still
+		// ends a batch, so the handler's timers run. See PATCH.md.
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]
@@ -185,11 +184,23 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 		if n == el.size {
 			el.expand()
-		} else if n < el.size>>1 {
+		} else if n > 0 && n < el.size>>1 { // mcroute patch: n > 0, a timeout keeps the list
 			el.shrink()
+		}
+
+		// mcroute patch: the batch is over (its events and the queued tasks
+		// have run): let the handler flush what the batch produced, and
+		// sleep no longer than it asks.
+		msec = -1
+		if p.batchEnd != nil {
+			msec = p.batchEnd()
 		}
 	}
 }
+
+// SetBatchEnd makes h run after every batch of Polling (mcroute patch);
+// call it before Polling, on the polling goroutine.
+func (p *Poller) SetBatchEnd(h BatchEndHandler) { p.batchEnd = h }
 
 // AddReadWrite registers the given file descriptor with readable and writable events to the poller.
 func (p *Poller) AddReadWrite(pa *PollAttachment, edgeTriggered bool) error {

@@ -38,6 +38,7 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	batchEnd                    BatchEndHandler      // mcroute patch: see SetBatchEnd
 }
 
 // OpenPoller instantiates a poller.
@@ -103,7 +104,9 @@ func (p *Poller) Polling() error {
 	)
 	for {
 		n, err := unix.Kevent(p.fd, nil, el.events, tsp)
-		if n == 0 || (n < 0 && err == unix.EINTR) {
+		if p.batchEnd != nil && (n == 0 || (n < 0 && err == unix.EINTR)) {
+			n = 0 // mcroute patch: a timeout ends a batch too (see SetBatchEnd)
+		} else if n == 0 || (n < 0 && err == unix.EINTR) {
 			tsp = nil
 			runtime.Gosched()
 			continue
@@ -157,11 +160,26 @@ func (p *Poller) Polling() error {
 
 		if n == el.size {
 			el.expand()
-		} else if n < el.size>>1 {
+		} else if n > 0 && n < el.size>>1 { // mcroute patch: n > 0, a timeout keeps the list
 			el.shrink()
+		}
+
+		// mcroute patch: the batch is over; sleep no longer than the
+		// batch-end handler asks (it replaces upstream's zero-timeout spin).
+		if p.batchEnd != nil {
+			if msec := p.batchEnd(); msec < 0 {
+				tsp = nil
+			} else {
+				ts = unix.NsecToTimespec(int64(msec) * 1e6)
+				tsp = &ts
+			}
 		}
 	}
 }
+
+// SetBatchEnd makes h run after every batch of Polling (mcroute patch);
+// call it before Polling, on the polling goroutine.
+func (p *Poller) SetBatchEnd(h BatchEndHandler) { p.batchEnd = h }
 
 // AddReadWrite registers the given file descriptor with readable and writable events to the poller.
 func (p *Poller) AddReadWrite(pa *PollAttachment, edgeTriggered bool) error {

@@ -1,0 +1,25 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// StallLoops blocks every event loop of e until release is closed, and
+// returns once all of them are blocked. Whatever clients send meanwhile
+// waits in the sockets and is served in the loops' next batch.
+func (e *Engine) StallLoops(release <-chan struct{}) {
+	loops := *e.list.Load()
+	stalled := make(chan struct{}, len(loops))
+	for _, ls := range loops {
+		_ = ls.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			stalled <- struct{}{}
+			<-release
+			return nil
+		}))
+	}
+	for range loops {
+		<-stalled
+	}
+}
