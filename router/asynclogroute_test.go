@@ -183,6 +183,13 @@ func TestAsynclogBuild(t *testing.T) {
 			t.Errorf("%s (spool %v): asynclog %q, want %q", c.route, c.spool != nil, got, c.want)
 		}
 	}
+	cfg, err := Build("", []byte(`{`+pools+`, "route": "PoolRoute|A"}`), Options{Asynclog: sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := debugRouteHandles(cfg, []string{"delete", "k"}); !strings.Contains(out, "\n  asynclog:A\n   selection|hash|Ch3\n    host|pool=A") {
+		t.Errorf("route_handles:\n%s", out)
+	}
 	if _, err := Build("", []byte(`{`+pools+`, "route": {"type": "PoolRoute", "pool": "A", "asynclog": 1}}`), Options{Asynclog: sp}); err == nil {
 		t.Error("asynclog: 1 accepted")
 	}
