@@ -10,6 +10,7 @@ import (
 
 	"mcroute/router/jsonm"
 	"mcroute/upstream"
+	"mcroute/upstream/asynclog"
 )
 
 // Options are the command-line settings that shape a built config.
@@ -40,6 +41,14 @@ type Options struct {
 	// name, rendered as strings ("1"/"0" for toggles); JSONM sees each as
 	// %mcr_opts-<name>%.
 	McrOpts map[string]string
+
+	// Asynclog is the spool for deletes that fail under a PoolRoute
+	// (-a/--async-dir); nil (--asynclog-disable): no AsynclogRoute, the
+	// real error is returned.
+	Asynclog *asynclog.Spool
+	// AsynclogPortOverride, when not 0, is the port asynclog records name
+	// instead of the server's (mcrouter's asynclog_port_override).
+	AsynclogPortOverride int
 }
 
 // Config is one compiled config: immutable, shared by every loop.

@@ -21,7 +21,7 @@ func init() { register("PoolRoute", newPoolRoute) }
 // switches the default hash to WeightedCh3; the salt lives in "hash".
 // Over one server it is that server's destination; over none, an
 // ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
-func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+func newPoolRoute(b *builder, cfg, at *jsonm.Value) (h Handle, err error) {
 	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
 		return nil, b.errf(at, "PoolRoute should be object or string")
 	}
@@ -46,6 +46,12 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every PoolRoute is wrapped in an AsynclogRoute (asynclogroute.go).
+	defer func() {
+		if err == nil {
+			h, err = b.asynclog(cfg, p.name, h)
+		}
+	}()
 	switch len(p.dests) {
 	case 0:
 		return emptyHash(p.v, p.name), nil

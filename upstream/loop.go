@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"math"
 	"sync/atomic"
 	"time"
@@ -182,6 +183,21 @@ func (l *Loop) Flush() {
 		}
 		l.spare = d[:0]
 	}
+}
+
+// Execute runs fn on the loop's goroutine, later, as an event of its own
+// (ended as upstream ends the events it starts: replies written, Conns
+// flushed). Any goroutine may call it; it is how work finished off the
+// loop (the asynclog writer's acknowledgements) comes back to it. It
+// returns false when the engine is shutting down: fn will not run. Each
+// call allocates gnet's task (use it off the hot path).
+func (l *Loop) Execute(fn func()) bool {
+	return l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		l.now = Now()
+		fn()
+		l.endEvent()
+		return nil
+	})) == nil
 }
 
 // endEvent ends an event the upstream package started.

@@ -37,6 +37,9 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "replay" { // replay.go
+		os.Exit(runReplay(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -85,6 +88,14 @@ type options struct {
 	pollPeriodMs          int
 	reconfigDelayMs       int
 	disableMissOnGet      bool
+
+	// asynclog: reliable deletes (README "Reliable deletes (asynclog)").
+	asyncDir             string
+	asynclogDisable      bool
+	asynclogV2           bool
+	asynclogPortOverride int
+	routerName           string
+	flavorName           string
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -142,6 +153,14 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
 	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms", "file-observer-poll-period-ms")
 	integer(&o.reconfigDelayMs, 1000, "wait this long after a config file changes before reloading, ms", "reconfiguration-delay-ms")
+	// asynclog: failed deletes are spooled (README "Reliable deletes
+	// (asynclog)"); --service-name above also names the spool files.
+	str(&o.asyncDir, "/var/spool/mcrouter", "asynclog spool root: deletes that fail are written there, replayed by mcroute replay", "a", "async-dir")
+	boolean(&o.asynclogDisable, "do not spool failed deletes: clients get the error", "asynclog-disable")
+	boolean(&o.asynclogV2, "write asynclog records in the AS2.0 format", "use-asynclog-version2")
+	integer(&o.asynclogPortOverride, 0, "port written in asynclog records instead of the server's (0: the server's)", "asynclog-port-override")
+	str(&o.routerName, "", "router name (spool file names, JSONM %router-name%); default: the first listen port", "router-name")
+	str(&o.flavorName, "", "flavor name in AS2.0 records; default: the router name", "flavor-name")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -194,15 +213,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	flags, mcrOpts := optionList(fs, &o)
+	rname := routerName(o.ports)
+	if o.routerName != "" {
+		rname = o.routerName
+	}
+	spool := newSpool(&o, rname, logger)
+	defer spool.Close()
 	bopts := router.Options{
 		DefaultRoute:              o.routePrefix,
 		ServerTimeout:             time.Duration(o.serverTimeout) * time.Millisecond,
 		SendInvalidRouteToDefault: o.sendInvalidToDefault,
 		Params:                    params,
-		RouterName:                routerName(o.ports),
+		RouterName:                rname,
 		ServiceName:               o.serviceName,
 		NumProxies:                o.numProxies,
 		McrOpts:                   mcrOpts,
+	}
+	if !o.asynclogDisable {
+		bopts.Asynclog, bopts.AsynclogPortOverride = spool, o.asynclogPortOverride
 	}
 	cfg, err := router.Build(file, text, bopts)
 	if err != nil {
