@@ -23,6 +23,10 @@ type Options struct {
 	ServerTimeout time.Duration
 	// SendInvalidRouteToDefault is --send-invalid-route-to-default.
 	SendInvalidRouteToDefault bool
+	// AllowOnlyGets is --allow-only-gets: everything but get-like
+	// requests (flush_all included) gets the default reply (NOT_STORED
+	// for updates, NOT_FOUND otherwise) without being routed.
+	AllowOnlyGets bool
 	// Params are --config-params NAME:VALUE pairs for JSONM.
 	Params map[string]string
 	// ReadFile loads @import'ed and file: pools; nil means os.ReadFile.
@@ -205,6 +209,9 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 		Globals:      pp.globals,
 		HostID:       opts.HostID,
 		DefaultRoute: opts.DefaultRoute,
+	}
+	if opts.AllowOnlyGets {
+		cfg.Broadcast = nullRoute{}
 	}
 	if len(pp.imported) > 0 {
 		cfg.Imports = pp.imported

@@ -41,6 +41,7 @@ type rootRoute struct {
 	// globs are every prefix for rule 5: -R's first, then in config order.
 	globs            []keyedTargets
 	invalidToDefault bool
+	onlyGets         bool // --allow-only-gets
 }
 
 type keyedTargets struct {
@@ -110,7 +111,7 @@ func (b *builder) newRootRoute(table *routeTable, at *jsonm.Value) (*rootRoute, 
 		return t
 	}
 
-	r := &rootRoute{invalidToDefault: b.opts.SendInvalidRouteToDefault}
+	r := &rootRoute{invalidToDefault: b.opts.SendInvalidRouteToDefault, onlyGets: b.opts.AllowOnlyGets}
 	all := []*prefixSelector{defEntry.sel}
 	byRegion := map[string][]*prefixSelector{defRegion: {defEntry.sel}}
 	var regionOrder []string
@@ -186,6 +187,10 @@ func find(s []keyedTargets, key []byte) *targets {
 }
 
 func (r *rootRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
+	if r.onlyGets && !req.Op.IsGet() {
+		ctx.replyLocal(cb, defaultResult(req), nil)
+		return
+	}
 	key := req.Key
 	pl := RoutingPrefixLen(key)
 	if pl == 0 && r.defT.one != nil {

@@ -77,6 +77,7 @@ type options struct {
 	enableFlush           bool
 	enableShutdown        bool
 	sendInvalidToDefault  bool
+	allowOnlyGets         bool
 	lockOSThread          bool
 	validate              validateFlag
 	version               bool
@@ -147,6 +148,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.enableFlush, "allow flush_all (sent to every server)", "enable-flush-cmd")
 	boolean(&o.enableShutdown, "allow the shutdown command to stop mcroute", "enable-shutdown-cmd")
 	boolean(&o.sendInvalidToDefault, "send keys with an unknown routing prefix to the default route", "send-invalid-route-to-default")
+	boolean(&o.allowOnlyGets, "testing: answer everything but gets with the default reply, unrouted", "allow-only-gets")
 	boolean(&o.lockOSThread, "pin each event loop to an OS thread", "lock-os-thread")
 	boolean(&o.missOnGetErrors, "answer get-like requests that fail with a miss (END) instead of the error line", "miss-on-get-errors")
 	boolean(&o.disableMissOnGet, "report get errors as errors (mcroute's default; accepted for mcrouter command lines)", "disable-miss-on-get-errors")
@@ -223,6 +225,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		DefaultRoute:              o.routePrefix,
 		ServerTimeout:             time.Duration(o.serverTimeout) * time.Millisecond,
 		SendInvalidRouteToDefault: o.sendInvalidToDefault,
+		AllowOnlyGets:             o.allowOnlyGets,
 		Params:                    params,
 		RouterName:                rname,
 		ServiceName:               o.serviceName,
