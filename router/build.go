@@ -250,6 +250,8 @@ type builder struct {
 	// warnings are config fields that mcroute reads but does not act on
 	// yet (Config.Warnings).
 	warnings []string
+	// rateLimits counts the RateLimitRoutes built: each one's id.
+	rateLimits int
 }
 
 // warnUnsupported records a warning for each of fields that v has: config

@@ -21,7 +21,21 @@ func init() { register("PoolRoute", newPoolRoute) }
 // switches the default hash to WeightedCh3; the salt lives in "hash".
 // Over one server it is that server's destination; over none, an
 // ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
+// "rates" wraps that in a RateLimitRoute without fallback (§1.5's order:
+// the hash inside, the rate limit around it).
 func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	h, err := newPoolRouteHash(b, cfg, at)
+	if err != nil || !cfg.IsObject() {
+		return h, err
+	}
+	if rv := cfg.Get("rates"); rv != nil {
+		return b.rateLimit(h, rv, nil)
+	}
+	return h, nil
+}
+
+// newPoolRouteHash builds PoolRoute without its wrappers.
+func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
 		return nil, b.errf(at, "PoolRoute should be object or string")
 	}
@@ -35,7 +49,7 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 		hv = cfg.Get("hash")
 		// Best-effort extras are served without (and reported); fields
 		// that change where keys go are refused rather than misroute.
-		b.warnUnsupported(cfg, "PoolRoute", "shadows", "rates", "slow_warmup", "max_outstanding")
+		b.warnUnsupported(cfg, "PoolRoute", "shadows", "slow_warmup", "max_outstanding")
 		for _, f := range []string{"shard_splits", "bucketize"} {
 			if fv := cfg.Get(f); fv != nil {
 				return nil, b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
