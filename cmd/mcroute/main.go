@@ -85,6 +85,9 @@ type options struct {
 	pollPeriodMs          int
 	reconfigDelayMs       int
 	disableMissOnGet      bool
+	bigValueThreshold     int
+	bigValueBatch         int
+	bigValueHide          bool
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -142,6 +145,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
 	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms", "file-observer-poll-period-ms")
 	integer(&o.reconfigDelayMs, 1000, "wait this long after a config file changes before reloading, ms", "reconfiguration-delay-ms")
+	integer(&o.bigValueThreshold, 0, "store values larger than this many bytes as chunks (BigValueRoute over every route); 0: off", "big-value-split-threshold")
+	integer(&o.bigValueBatch, 10, "big value chunks sent in parallel per batch (0: all at once)", "big-value-batch-size")
+	boolean(&o.bigValueHide, "clear the big value flag (0x8000) in replies", "big-value-hide-reply-flag")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -203,6 +209,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ServiceName:               o.serviceName,
 		NumProxies:                o.numProxies,
 		McrOpts:                   mcrOpts,
+		BigValueSplitThreshold:    o.bigValueThreshold,
+		BigValueBatchSize:         o.bigValueBatch,
+		BigValueHideReplyFlag:     o.bigValueHide,
 	}
 	cfg, err := router.Build(file, text, bopts)
 	if err != nil {
