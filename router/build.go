@@ -41,6 +41,13 @@ type Options struct {
 	ServiceName string
 	// NumProxies is JSONM's %num-proxies% (omitted when 0).
 	NumProxies int
+	// BigValueSplitThreshold (--big-value-split-threshold, 0: off) puts a
+	// BigValueRoute over the root; BigValueBatchSize (0: all chunks at
+	// once; the flag's default is 10) and BigValueHideReplyFlag configure
+	// it (bigvalueroute.go).
+	BigValueSplitThreshold int
+	BigValueBatchSize      int
+	BigValueHideReplyFlag  bool
 	// McrOpts are the integer and toggle options by mcrouter's option
 	// name, rendered as strings ("1"/"0" for toggles); JSONM sees each as
 	// %mcr_opts-<name>%.
@@ -197,6 +204,9 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if root, err = b.globalBigValue(root); err != nil {
+		return nil, err
+	}
 	cfg := &Config{
 		Warnings:     b.warnings,
 		Root:         root,
@@ -266,6 +276,8 @@ type builder struct {
 	// warnings are config fields that mcroute reads but does not act on
 	// yet (Config.Warnings).
 	warnings []string
+	// rateLimits counts the RateLimitRoutes built: each one's id.
+	rateLimits int
 }
 
 // warnUnsupported records a warning for each of fields that v has: config

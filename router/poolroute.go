@@ -21,42 +21,56 @@ func init() { register("PoolRoute", newPoolRoute) }
 // switches the default hash to WeightedCh3; the salt lives in "hash".
 // Over one server it is that server's destination; over none, an
 // ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
-func newPoolRoute(b *builder, cfg, at *jsonm.Value) (h Handle, err error) {
+// "rates" wraps that in a RateLimitRoute without fallback, and the result
+// is wrapped in an AsynclogRoute (asynclogroute.go): §1.5's order, the hash
+// inside, the rate limit around it, the asynclog outermost.
+func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	h, name, err := newPoolRouteHash(b, cfg, at)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.IsObject() {
+		if rv := cfg.Get("rates"); rv != nil {
+			if h, err = b.rateLimit(h, rv, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.asynclog(cfg, name, h)
+}
+
+// newPoolRouteHash builds PoolRoute without its wrappers; it also returns
+// the pool's name.
+func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (h Handle, name string, err error) {
 	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
-		return nil, b.errf(at, "PoolRoute should be object or string")
+		return nil, "", b.errf(at, "PoolRoute should be object or string")
 	}
 	ref := cfg
 	var hv *jsonm.Value
 	if cfg.IsObject() {
 		ref = cfg.Get("pool")
 		if ref == nil {
-			return nil, b.errf(cfg, "PoolRoute: pool not found")
+			return nil, "", b.errf(cfg, "PoolRoute: pool not found")
 		}
 		hv = cfg.Get("hash")
 		// Best-effort extras are served without (and reported); fields
 		// that change where keys go are refused rather than misroute.
-		b.warnUnsupported(cfg, "PoolRoute", "shadows", "rates", "slow_warmup", "max_outstanding")
+		b.warnUnsupported(cfg, "PoolRoute", "shadows", "slow_warmup", "max_outstanding")
 		for _, f := range []string{"shard_splits", "bucketize"} {
 			if fv := cfg.Get(f); fv != nil {
-				return nil, b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
+				return nil, "", b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
 			}
 		}
 	}
 	p, err := b.pool(ref)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	// Every PoolRoute is wrapped in an AsynclogRoute (asynclogroute.go).
-	defer func() {
-		if err == nil {
-			h, err = b.asynclog(cfg, p.name, h)
-		}
-	}()
 	switch len(p.dests) {
 	case 0:
-		return emptyHash(p.v, p.name), nil
+		return emptyHash(p.v, p.name), p.name, nil
 	case 1:
-		return p.dests[0], nil
+		return p.dests[0], p.name, nil
 	}
 	fname := "Ch3"
 	var opts hashfunc.Options
@@ -66,12 +80,12 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (h Handle, err error) {
 	}
 	if tv := p.v.Get("tags"); tv != nil {
 		if fname, err = b.hashFields(jsonm.NewObject(jsonm.Member{Key: "tags", Val: tv}), fname, &opts); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if hv != nil {
 		if fname, err = b.hashOptions(hv, fname, &opts); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if fname == "Latest" {
@@ -81,13 +95,14 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (h Handle, err error) {
 		if !hv.IsObject() {
 			lcfg = jsonm.NewObject()
 		}
-		return b.latest(lcfg, p.dests)
+		lr, err := b.latest(lcfg, p.dests)
+		return lr, p.name, err
 	}
 	fn, err := hashfunc.New(fname, len(p.dests), opts)
 	if err != nil {
-		return nil, b.errf(at, "PoolRoute %s: %v", p.name, err)
+		return nil, "", b.errf(at, "PoolRoute %s: %v", p.name, err)
 	}
-	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: p.dests}, nil
+	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: p.dests}, p.name, nil
 }
 
 // emptyHash is what a HashRoute over no children becomes: an ErrorRoute

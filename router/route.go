@@ -47,6 +47,9 @@ type Ctx struct {
 	conns []*upstream.Conn
 	rep   mc.Reply
 	pools []any // per state kind: *freeList[T]
+	// rate holds the loop's token buckets of each RateLimitRoute, by its
+	// id (ratelimitroute.go); grown on first use.
+	rate []rateBuckets
 }
 
 // NewCtx binds cfg to loop up. It opens nothing: Conns dial on first use,

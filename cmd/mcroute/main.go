@@ -89,6 +89,9 @@ type options struct {
 	pollPeriodMs          int
 	reconfigDelayMs       int
 	disableMissOnGet      bool
+	bigValueThreshold     int
+	bigValueBatch         int
+	bigValueHide          bool
 
 	// asynclog: reliable deletes (README "Reliable deletes (asynclog)").
 	asyncDir             string
@@ -163,6 +166,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	integer(&o.asynclogPortOverride, 0, "port written in asynclog records instead of the server's (0: the server's)", "asynclog-port-override")
 	str(&o.routerName, "", "router name (spool file names, JSONM %router-name%); default: the first listen port", "router-name")
 	str(&o.flavorName, "", "flavor name in AS2.0 records; default: the router name", "flavor-name")
+	integer(&o.bigValueThreshold, 0, "store values larger than this many bytes as chunks (BigValueRoute over every route); 0: off", "big-value-split-threshold")
+	integer(&o.bigValueBatch, 10, "big value chunks sent in parallel per batch (0: all at once)", "big-value-batch-size")
+	boolean(&o.bigValueHide, "clear the big value flag (0x8000) in replies", "big-value-hide-reply-flag")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -231,6 +237,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ServiceName:               o.serviceName,
 		NumProxies:                o.numProxies,
 		McrOpts:                   mcrOpts,
+		BigValueSplitThreshold:    o.bigValueThreshold,
+		BigValueBatchSize:         o.bigValueBatch,
+		BigValueHideReplyFlag:     o.bigValueHide,
 	}
 	if !o.asynclogDisable {
 		bopts.Asynclog, bopts.AsynclogPortOverride = spool, o.asynclogPortOverride
