@@ -31,7 +31,9 @@ type chunkItem struct {
 	cas   uint64
 }
 
-func newChunkStore() *chunkStore { return &chunkStore{items: map[string]chunkItem{}, fail: map[string]mc.Result{}} }
+func newChunkStore() *chunkStore {
+	return &chunkStore{items: map[string]chunkItem{}, fail: map[string]mc.Result{}}
+}
 
 func (m *chunkStore) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	key := string(req.Key)
