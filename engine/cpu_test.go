@@ -37,3 +37,21 @@ func TestLoopCPU(t *testing.T) {
 		t.Errorf("LoopCPU(-1, ...) = %d, want -1", got)
 	}
 }
+
+func TestGOMAXPROCSFor(t *testing.T) {
+	for _, tc := range []struct {
+		loops, current int
+		set            bool
+		want           int
+	}{
+		{2, 2, false, 3}, // 2 cores, 2 loops: one P beyond the loops
+		{1, 2, false, 2}, // already loops+1
+		{4, 16, false, 16},
+		{8, 8, true, 8}, // GOMAXPROCS set by the user: kept
+		{1, 1, false, 2},
+	} {
+		if got := GOMAXPROCSFor(tc.loops, tc.current, tc.set); got != tc.want {
+			t.Errorf("GOMAXPROCSFor(%d, %d, %v) = %d, want %d", tc.loops, tc.current, tc.set, got, tc.want)
+		}
+	}
+}

@@ -230,6 +230,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("--num-proxies must be at least 1")
 		return exitBadConfig
 	}
+	// Leave the runtime one P beyond the loops for the dialer, the
+	// reloader, timers and the GC's workers (engine/RUNTIME.md).
+	if n := engine.GOMAXPROCSFor(o.numProxies, runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") != ""); n != runtime.GOMAXPROCS(0) {
+		logger.Printf("GOMAXPROCS %d (event loops + 1)", n)
+		runtime.GOMAXPROCS(n)
+	}
 	r := router.New(cfg)
 	var e *engine.Engine
 	stop := make(chan struct{}, 1)
