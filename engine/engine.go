@@ -26,6 +26,10 @@ type Options struct {
 	NumLoops int
 	// LockOSThread pins each loop to an OS thread.
 	LockOSThread bool
+	// ThreadAffinity pins loop i's OS thread to CPU i of the process's
+	// affinity mask (LoopCPU), as mcrouter's --thread-affinity pins its
+	// proxy threads. It implies LockOSThread.
+	ThreadAffinity bool
 	// MaxClientOutstanding caps requests in flight per client connection
 	// (--max-client-outstanding-reqs); past it, parsing pauses. 0: no cap.
 	MaxClientOutstanding int
@@ -90,6 +94,8 @@ type Engine struct {
 	// memory (gnet then pauses accepting; stats:
 	// num_client_connections_refused).
 	acceptRefused atomic.Uint64
+
+	pinned atomic.Int32 // loops pinned to their CPU (ThreadAffinity)
 }
 
 // New returns an Engine routing with r.
@@ -135,15 +141,54 @@ func (e *Engine) Run() error {
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithReusePort(false),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
-		gnet.WithLockOSThread(e.opts.LockOSThread),
+		gnet.WithLockOSThread(e.opts.LockOSThread || e.opts.ThreadAffinity),
 		gnet.WithLogger(quietLogger{e.opts.Logf}),
 		gnet.WithAcceptErrorHook(func(error) { e.acceptRefused.Add(1) }),
 	}
 	if e.opts.NumLoops > 0 {
 		gopts = append(gopts, gnet.WithNumEventLoop(e.opts.NumLoops))
 	}
+	if e.opts.ThreadAffinity {
+		// Read the mask before any thread is pinned.
+		cpus, err := AllowedCPUs()
+		if err != nil {
+			return fmt.Errorf("engine: thread affinity: %w", err)
+		}
+		done := make(chan struct{})
+		defer close(done)
+		go e.pinLoops(cpus, done)
+	}
 	return gnet.Rotate(e, addrs, gopts...)
 }
+
+// pinLoops pins every loop's locked OS thread to its CPU (LoopCPU) once
+// the engine serves. The pinning runs on each loop's own goroutine (an
+// Execute runnable), so it is that loop's thread that is pinned.
+func (e *Engine) pinLoops(cpus []int, done <-chan struct{}) {
+	select {
+	case <-e.started:
+	case <-done:
+		return
+	}
+	e.engMu.Lock()
+	eng := e.eng
+	e.engMu.Unlock()
+	for i, el := range eng.EventLoops() {
+		cpu := LoopCPU(i, cpus)
+		_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			if err := pinThread(cpu); err != nil {
+				e.opts.Logf("thread affinity: event loop %d: CPU %d: %v", i, cpu, err)
+				return nil
+			}
+			e.pinned.Add(1)
+			return nil
+		}))
+	}
+}
+
+// PinnedLoops is the number of event loops pinned to a CPU so far
+// (Options.ThreadAffinity).
+func (e *Engine) PinnedLoops() int { return int(e.pinned.Load()) }
 
 // Started is closed once the engine accepts connections.
 func (e *Engine) Started() <-chan struct{} { return e.started }

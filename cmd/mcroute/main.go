@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/cpuid/v2"
+
 	"mcroute/engine"
 	"mcroute/router"
 )
@@ -79,6 +81,7 @@ type options struct {
 	sendInvalidToDefault  bool
 	allowOnlyGets         bool
 	lockOSThread          bool
+	threadAffinity        bool
 	validate              validateFlag
 	version               bool
 	targetMaxInflight     int
@@ -143,7 +146,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.configParams, "", "JSONM global params NAME:VALUE,...", "config-params")
 	str(&o.routePrefix, "/././", "default routing prefix /region/cluster/", "R", "route-prefix")
 	str(&o.serviceName, "mcrouter", "service name, JSONM's %service-name%", "service-name")
-	integer(&o.numProxies, runtime.NumCPU(), "event loops (proxy threads); default: number of cores", "num-proxies")
+	integer(&o.numProxies, defaultNumProxies(), "event loops (proxy threads); default: number of physical cores the process may use", "num-proxies")
 	integer(&o.serverTimeout, 1000, "server reply timeout in ms", "t", "server-timeout")
 	integer(&o.maxClientOutstanding, 34133, "max requests in flight per client connection (0: no limit)", "max-client-outstanding-reqs")
 	integer(&o.targetMaxInflight, 1<<16, "max requests awaiting replies per server connection per loop; more get SERVER_ERROR 307 busy", "target-max-inflight-requests")
@@ -153,6 +156,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.sendInvalidToDefault, "send keys with an unknown routing prefix to the default route", "send-invalid-route-to-default")
 	boolean(&o.allowOnlyGets, "testing: answer everything but gets with the default reply, unrouted", "allow-only-gets")
 	boolean(&o.lockOSThread, "pin each event loop to an OS thread", "lock-os-thread")
+	boolean(&o.threadAffinity, "pin event loop i's thread to CPU i of the process's CPU mask (implies --lock-os-thread)", "thread-affinity")
 	boolean(&o.missOnGetErrors, "answer get-like requests that fail with a miss (END) instead of the error line", "miss-on-get-errors")
 	boolean(&o.disableMissOnGet, "report get errors as errors (mcroute's default; accepted for mcrouter command lines)", "disable-miss-on-get-errors")
 	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
@@ -266,6 +270,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("--num-proxies must be at least 1")
 		return exitBadConfig
 	}
+	// Leave the runtime one P beyond the loops for the dialer, the
+	// reloader, timers and the GC's workers (engine/RUNTIME.md).
+	if n := engine.GOMAXPROCSFor(o.numProxies, runtime.GOMAXPROCS(0), os.Getenv("GOMAXPROCS") != ""); n != runtime.GOMAXPROCS(0) {
+		logger.Printf("GOMAXPROCS %d (event loops + 1)", n)
+		runtime.GOMAXPROCS(n)
+	}
 	r := router.New(cfg)
 	var e *engine.Engine
 	stop := make(chan struct{}, 1)
@@ -273,6 +283,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Addrs:                addrs,
 		NumLoops:             o.numProxies,
 		LockOSThread:         o.lockOSThread,
+		ThreadAffinity:       o.threadAffinity,
 		MaxClientOutstanding: o.maxClientOutstanding,
 		OutboundHighWater:    o.clientOutboundHighMiB << 20,
 		EnableFlush:          o.enableFlush,
@@ -356,6 +367,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitTransient
 	}
 	return 0
+}
+
+// defaultNumProxies is --num-proxies' default: one event loop per
+// physical core, capped by the CPUs the process may use (its affinity
+// mask, and a cgroup CPU quota as the runtime's default GOMAXPROCS counts
+// it). Called before anything changes GOMAXPROCS.
+func defaultNumProxies() int {
+	return engine.DefaultLoops(cpuid.CPU.PhysicalCores, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 }
 
 func displayName(file string) string {
