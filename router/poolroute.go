@@ -21,7 +21,17 @@ func init() { register("PoolRoute", newPoolRoute) }
 // switches the default hash to WeightedCh3; the salt lives in "hash".
 // Over one server it is that server's destination; over none, an
 // ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
+// Servers are wrapped by max_outstanding, slow_warmup and shadows, the
+// selection by shard_splits (poolwrappers.go).
 func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
+	h, err := newPoolSelection(b, cfg, at)
+	if err != nil || !cfg.IsObject() {
+		return h, err
+	}
+	return b.shardSplits(cfg.Get("shard_splits"), h)
+}
+
+func newPoolSelection(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
 		return nil, b.errf(at, "PoolRoute should be object or string")
 	}
@@ -35,8 +45,8 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 		hv = cfg.Get("hash")
 		// Best-effort extras are served without (and reported); fields
 		// that change where keys go are refused rather than misroute.
-		b.warnUnsupported(cfg, "PoolRoute", "shadows", "rates", "slow_warmup", "max_outstanding")
-		for _, f := range []string{"shard_splits", "bucketize"} {
+		b.warnUnsupported(cfg, "PoolRoute", "rates", "split_shard_fanout")
+		for _, f := range []string{"bucketize"} {
 			if fv := cfg.Get(f); fv != nil {
 				return nil, b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
 			}
@@ -46,11 +56,15 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(p.dests) {
+	dests, err := b.poolDests(cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	switch len(dests) {
 	case 0:
 		return emptyHash(p.v, p.name), nil
 	case 1:
-		return p.dests[0], nil
+		return dests[0], nil
 	}
 	fname := "Ch3"
 	var opts hashfunc.Options
@@ -75,13 +89,13 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 		if !hv.IsObject() {
 			lcfg = jsonm.NewObject()
 		}
-		return b.latest(lcfg, p.dests)
+		return b.latest(lcfg, dests)
 	}
-	fn, err := hashfunc.New(fname, len(p.dests), opts)
+	fn, err := hashfunc.New(fname, len(dests), opts)
 	if err != nil {
 		return nil, b.errf(at, "PoolRoute %s: %v", p.name, err)
 	}
-	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: p.dests}, nil
+	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: dests}, nil
 }
 
 // emptyHash is what a HashRoute over no children becomes: an ErrorRoute
@@ -371,7 +385,9 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 			}
 			b.serverIdx[sk] = idx
 		}
-		p.dests = append(p.dests, newDestination(idx, b.servers[idx], name, i, keep, fd))
+		d := newDestination(idx, b.servers[idx], name, i, keep, fd)
+		d.maxShadow = b.opts.TargetMaxShadowRequests
+		p.dests = append(p.dests, d)
 	}
 	if wv := def.Get("weights"); wv != nil {
 		if !wv.IsArray() {
