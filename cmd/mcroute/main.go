@@ -85,6 +85,9 @@ type options struct {
 	pollPeriodMs          int
 	reconfigDelayMs       int
 	disableMissOnGet      bool
+	runtimeVarsFile       string
+	targetMaxShadow       int
+	disableShardSplit     bool
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -142,6 +145,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
 	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms", "file-observer-poll-period-ms")
 	integer(&o.reconfigDelayMs, 1000, "wait this long after a config file changes before reloading, ms", "reconfiguration-delay-ms")
+	str(&o.runtimeVarsFile, "", "JSON file of runtime variables (shadow key fractions); re-read when it changes", "runtime-vars-file")
+	integer(&o.targetMaxShadow, 1000, "max shadow requests pending per server per loop; more are dropped (<0: no cap)", "target-max-shadow-requests")
+	boolean(&o.disableShardSplit, "ignore PoolRoute shard_splits", "disable-shard-split-route")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -203,7 +209,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ServiceName:               o.serviceName,
 		NumProxies:                o.numProxies,
 		McrOpts:                   mcrOpts,
+		RuntimeVars:               router.NewRuntimeVars(o.runtimeVarsFile),
+		TargetMaxShadowRequests:   o.targetMaxShadow,
+		DisableShardSplitRoute:    o.disableShardSplit,
 	}
+	bopts.RuntimeVars.Logf = logger.Printf
+	if _, err := bopts.RuntimeVars.Load(); err != nil {
+		logger.Printf("%v", err)
+	}
+	go bopts.RuntimeVars.Watch(context.Background(), time.Duration(o.pollPeriodMs)*time.Millisecond)
 	cfg, err := router.Build(file, text, bopts)
 	if err != nil {
 		logger.Printf("bad config: %v", err)
