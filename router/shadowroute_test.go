@@ -334,3 +334,40 @@ func mustParse(t *testing.T, s string) *jsonm.Value {
 	}
 	return v
 }
+
+// testdata/shadowing.json builds with every issue-11 handle in it.
+func TestShadowingTestdataConfig(t *testing.T) {
+	text, err := os.ReadFile("../testdata/shadowing.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := NewRuntimeVars("../testdata/runtime-vars/shadowing.json")
+	if _, err := rv.Load(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Build("../testdata/shadowing.json", text, Options{RuntimeVars: rv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("warnings: %v", c.Warnings)
+	}
+	names := map[string]bool{}
+	var walk func(h Handle)
+	walk = func(h Handle) {
+		n := h.Name()
+		if i := strings.IndexByte(n, '|'); i >= 0 && !strings.HasPrefix(n, "outstanding-limit") {
+			n = n[:i]
+		}
+		names[n] = true
+		for _, ch := range h.Children() {
+			walk(ch)
+		}
+	}
+	walk(c.Root)
+	for _, want := range []string{"shadow", "shard-split", "outstanding-limit|limit=200", "slow-warmup", "keysplit", "staging", "loadbalancer"} {
+		if !names[want] {
+			t.Errorf("no %s handle in %v", want, names)
+		}
+	}
+}
