@@ -57,7 +57,8 @@ type asynclogState struct {
 }
 
 func (r *asynclogRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
-	if req.Op != mc.OpDelete {
+	if req.Op != mc.OpDelete || req.Shadow {
+		// Only deletes are spooled, and never a shadow's copy (§8).
 		r.child.Route(ctx, req, cb)
 		return
 	}

@@ -61,6 +61,7 @@ func TestAsynclogRoute(t *testing.T) {
 		override int
 		v2       bool
 		full     bool
+		shadow   bool
 		writeErr error
 		// want: reply before the ack, the record written ("" none), the
 		// reply after the ack.
@@ -79,6 +80,7 @@ func TestAsynclogRoute(t *testing.T) {
 			record: `["AS1.0",T,"C",["10.0.0.1",9999,"delete k\r\n"]]`, after: "mc_res_notfound"},
 		{name: "v2", op: "delete", key: "k\"", res: mc.ResRemoteError, v2: true,
 			record: `["AS2.0",T,"C",{"s":"svc","f":"5000","r":"a","h":"[10.0.0.1]:11211","p":"logname","k":"k\"","a":{"al":1}}]`, after: "mc_res_notfound"},
+		{name: "a shadow's delete is never spooled", op: "delete", key: "k", res: mc.ResTimeout, shadow: true, before: "mc_res_timeout(boom)"},
 		{name: "queue full: real error", op: "delete", key: "k", res: mc.ResTimeout, full: true, before: "mc_res_timeout(boom)"},
 		{name: "write failed: real error", op: "delete", key: "k", res: mc.ResBusy, writeErr: errors.New("disk full"),
 			record: `["AS1.0",T,"C",["10.0.0.1",11211,"delete k\r\n"]]`, after: "mc_res_busy(boom)"},
@@ -96,7 +98,9 @@ func TestAsynclogRoute(t *testing.T) {
 				portOverride: c.override, post: func(_ *Ctx, fn func()) bool { posted = append(posted, fn); return true }}
 			ctx := testCtx()
 			cb := &capture{}
-			r.Route(ctx, req(c.op, c.key), cb)
+			rq := req(c.op, c.key)
+			rq.Shadow = c.shadow
+			r.Route(ctx, rq, cb)
 			if cb.String() != c.before {
 				t.Fatalf("before the ack: %q, want %q", cb.String(), c.before)
 			}

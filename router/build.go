@@ -60,6 +60,16 @@ type Options struct {
 	// AsynclogPortOverride, when not 0, is the port asynclog records name
 	// instead of the server's (mcrouter's asynclog_port_override).
 	AsynclogPortOverride int
+	// RuntimeVars is --runtime-vars-file, loaded and watched by the
+	// caller; nil: shadows keep their configured key_fraction_range.
+	RuntimeVars *RuntimeVars
+	// TargetMaxShadowRequests is --target-max-shadow-requests: shadow
+	// requests pending per server per loop past which more are dropped.
+	// 0 means mcrouter's default, 1000; negative means no cap.
+	TargetMaxShadowRequests int
+	// DisableShardSplitRoute is --disable-shard-split-route: PoolRoute
+	// ignores shard_splits.
+	DisableShardSplitRoute bool
 }
 
 // Config is one compiled config: immutable, shared by every loop.
@@ -175,6 +185,9 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 	opts.DefaultRoute = def
 	if opts.HostID == 0 {
 		opts.HostID = HostID()
+	}
+	if opts.TargetMaxShadowRequests == 0 {
+		opts.TargetMaxShadowRequests = 1000
 	}
 	v, err := jsonm.Parse(file, text)
 	if err != nil {
@@ -588,6 +601,9 @@ func (b *builder) create(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 		}
 		return p.dests, nil
 	}
+	if lc, ok := listConstructors[typ]; ok {
+		return lc(b, cfg, at)
+	}
 	cons, ok := constructors[typ]
 	if !ok {
 		if cfg == nil {
@@ -613,6 +629,10 @@ type constructor func(b *builder, cfg, at *jsonm.Value) (Handle, error)
 // constructors maps mcrouter's route handle type names to constructors.
 // Each handle's file registers itself in an init function.
 var constructors = map[string]constructor{}
+
+// listConstructors are the types that build to a list of handles, as
+// "Pool" does (ShadowRoute: its children, each wrapped).
+var listConstructors = map[string]func(b *builder, cfg, at *jsonm.Value) ([]Handle, error){}
 
 // register adds a route handle type. It panics on a duplicate name.
 func register(name string, c constructor) {

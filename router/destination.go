@@ -19,6 +19,9 @@ type destination struct {
 	fd   int64  // failure domain
 	name string // routeName, built once
 	ap   string // host:port as mcrouter prints it ([v6]:port, v6 in full)
+	// maxShadow > 0 caps the shadow requests pending on one loop
+	// (--target-max-shadow-requests); shadowroute.go.
+	maxShadow int
 }
 
 // newDestination returns server srv (index idx of the config's servers)
@@ -37,6 +40,10 @@ func (d *destination) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 	key := req.Key
 	if !d.keep {
 		key = key[RoutingPrefixLen(key):]
+	}
+	if req.Shadow && d.maxShadow > 0 {
+		d.sendShadow(ctx, req, key, cb)
+		return
 	}
 	ctx.conns[d.idx].Send(d.srv, req, key, cb)
 }

@@ -55,6 +55,9 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	if fname == "Latest" {
 		return b.latest(cfg, hs) // mcrouter: hash_func Latest is a LatestRoute
 	}
+	if fname == "LoadBalancer" {
+		return b.loadBalancer(cfg, at, hs) // mcrouter: a LoadBalancerRoute
+	}
 	switch len(hs) {
 	case 0:
 		// mcrouter: an ErrorRoute, or a NullRoute with error_on_empty false.

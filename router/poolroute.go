@@ -21,9 +21,10 @@ func init() { register("PoolRoute", newPoolRoute) }
 // switches the default hash to WeightedCh3; the salt lives in "hash".
 // Over one server it is that server's destination; over none, an
 // ErrorRoute (a NullRoute with the pool's "error_on_empty": false).
-// "rates" wraps that in a RateLimitRoute without fallback, and the result
-// is wrapped in an AsynclogRoute (asynclogroute.go): §1.5's order, the hash
-// inside, the rate limit around it, the asynclog outermost.
+// "rates" wraps that in a RateLimitRoute without fallback, "shard_splits"
+// in a ShardSplitRoute, and the result in an AsynclogRoute
+// (asynclogroute.go): §1.5's order, inside out. Servers are wrapped by
+// max_outstanding, slow_warmup and shadows (poolwrappers.go).
 func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 	h, name, err := newPoolRouteHash(b, cfg, at)
 	if err != nil {
@@ -35,12 +36,15 @@ func newPoolRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 				return nil, err
 			}
 		}
+		if h, err = b.shardSplits(cfg.Get("shard_splits"), h); err != nil {
+			return nil, err
+		}
 	}
 	return b.asynclog(cfg, name, h)
 }
 
-// newPoolRouteHash builds PoolRoute without its wrappers; it also returns
-// the pool's name.
+// newPoolRouteHash builds PoolRoute's selection over its (wrapped)
+// servers; it also returns the pool's name.
 func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (h Handle, name string, err error) {
 	if cfg == nil || !(cfg.IsObject() || cfg.IsString()) {
 		return nil, "", b.errf(at, "PoolRoute should be object or string")
@@ -55,8 +59,8 @@ func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (h Handle, name string, 
 		hv = cfg.Get("hash")
 		// Best-effort extras are served without (and reported); fields
 		// that change where keys go are refused rather than misroute.
-		b.warnUnsupported(cfg, "PoolRoute", "shadows", "slow_warmup", "max_outstanding")
-		for _, f := range []string{"shard_splits", "bucketize"} {
+		b.warnUnsupported(cfg, "PoolRoute", "split_shard_fanout")
+		for _, f := range []string{"bucketize"} {
 			if fv := cfg.Get(f); fv != nil {
 				return nil, "", b.errf(fv, "PoolRoute: %q is not supported yet (it changes where keys go, so the config is refused)", f)
 			}
@@ -66,11 +70,15 @@ func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (h Handle, name string, 
 	if err != nil {
 		return nil, "", err
 	}
-	switch len(p.dests) {
+	dests, err := b.poolDests(cfg, p)
+	if err != nil {
+		return nil, "", err
+	}
+	switch len(dests) {
 	case 0:
 		return emptyHash(p.v, p.name), p.name, nil
 	case 1:
-		return p.dests[0], p.name, nil
+		return dests[0], p.name, nil
 	}
 	fname := "Ch3"
 	var opts hashfunc.Options
@@ -95,14 +103,14 @@ func newPoolRouteHash(b *builder, cfg, at *jsonm.Value) (h Handle, name string, 
 		if !hv.IsObject() {
 			lcfg = jsonm.NewObject()
 		}
-		lr, err := b.latest(lcfg, p.dests)
+		lr, err := b.latest(lcfg, dests)
 		return lr, p.name, err
 	}
-	fn, err := hashfunc.New(fname, len(p.dests), opts)
+	fn, err := hashfunc.New(fname, len(dests), opts)
 	if err != nil {
 		return nil, "", b.errf(at, "PoolRoute %s: %v", p.name, err)
 	}
-	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: p.dests}, p.name, nil
+	return &hashRoute{name: "selection|" + fn.String(), fn: fn, children: dests}, p.name, nil
 }
 
 // emptyHash is what a HashRoute over no children becomes: an ErrorRoute
@@ -392,7 +400,9 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 			}
 			b.serverIdx[sk] = idx
 		}
-		p.dests = append(p.dests, newDestination(idx, b.servers[idx], name, i, keep, fd))
+		d := newDestination(idx, b.servers[idx], name, i, keep, fd)
+		d.maxShadow = b.opts.TargetMaxShadowRequests
+		p.dests = append(p.dests, d)
 	}
 	if wv := def.Get("weights"); wv != nil {
 		if !wv.IsArray() {

@@ -11,7 +11,7 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 	cfg, err := Build("w.json", []byte(`{
   "pools": {"A": {"servers": ["127.0.0.1:1"], "security_mech": "plain", "qos": {"class": 1}}},
   "route": {"type": "PoolRoute", "pool": "A",
-    "shadows": [{"target": "PoolRoute|A"}]}
+    "rates": {"gets_rate": 10}}
 }`), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -19,7 +19,7 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 	got := strings.Join(cfg.Warnings, "\n")
 	for _, want := range []string{
 		`w.json:2: Pool A: "qos" is not supported yet and is ignored`,
-		`w.json:4: PoolRoute: "shadows" is not supported yet and is ignored`,
+		`w.json:4: PoolRoute: "rates" is not supported yet and is ignored`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings %q lack %q", got, want)
@@ -34,7 +34,7 @@ func TestRoutingChangingFieldsRefused(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
 		{`{"pools": {"A": {"servers": ["127.0.0.1:1"], "use_ssl": true}}, "route": "PoolRoute|A"}`, "use_ssl"},
 		{`{"pools": {"A": {"servers": ["127.0.0.1:1"], "security_mech": "ssl"}}, "route": "PoolRoute|A"}`, "security_mech"},
-		{`{"pools": {"A": {"servers": ["127.0.0.1:1"]}}, "route": {"type": "PoolRoute", "pool": "A", "shard_splits": {"1": 2}}}`, "shard_splits"},
+		{`{"pools": {"A": {"servers": ["127.0.0.1:1"]}}, "route": {"type": "PoolRoute", "pool": "A", "bucketize": true}}`, "bucketize"},
 	} {
 		_, err := Build("r.json", []byte(tc.cfg), Options{})
 		if err == nil || !strings.Contains(err.Error(), "r.json:1:") || !strings.Contains(err.Error(), tc.want) {

@@ -13,6 +13,7 @@ import (
 var testdataArgs = map[string][]string{
 	"multicluster.json":       {"-R", "/east/a/"},
 	"multicluster-pools.json": nil, // imported by multicluster.json
+	"shadowing.json":          {"--runtime-vars-file", "testdata/runtime-vars/shadowing.json"},
 }
 
 // TestValidateTestdataConfigs: every config in testdata/ is one mcroute

@@ -103,6 +103,9 @@ type options struct {
 	asynclogPortOverride int
 	routerName           string
 	flavorName           string
+	runtimeVarsFile      string
+	targetMaxShadow      int
+	disableShardSplit    bool
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -173,6 +176,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	integer(&o.bigValueThreshold, 0, "store values larger than this many bytes as chunks (BigValueRoute over every route); 0: off", "big-value-split-threshold")
 	integer(&o.bigValueBatch, 10, "big value chunks sent in parallel per batch (0: all at once)", "big-value-batch-size")
 	boolean(&o.bigValueHide, "clear the big value flag (0x8000) in replies", "big-value-hide-reply-flag")
+	str(&o.runtimeVarsFile, "", "JSON file of runtime variables (shadow key fractions); re-read when it changes", "runtime-vars-file")
+	integer(&o.targetMaxShadow, 1000, "max shadow requests pending per server per loop; more are dropped (<0: no cap)", "target-max-shadow-requests")
+	boolean(&o.disableShardSplit, "ignore PoolRoute shard_splits", "disable-shard-split-route")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -244,10 +250,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		BigValueSplitThreshold:    o.bigValueThreshold,
 		BigValueBatchSize:         o.bigValueBatch,
 		BigValueHideReplyFlag:     o.bigValueHide,
+		RuntimeVars:               router.NewRuntimeVars(o.runtimeVarsFile),
+		TargetMaxShadowRequests:   o.targetMaxShadow,
+		DisableShardSplitRoute:    o.disableShardSplit,
 	}
 	if !o.asynclogDisable {
 		bopts.Asynclog, bopts.AsynclogPortOverride = spool, o.asynclogPortOverride
 	}
+	bopts.RuntimeVars.Logf = logger.Printf
+	if _, err := bopts.RuntimeVars.Load(); err != nil {
+		logger.Printf("%v", err)
+	}
+	go bopts.RuntimeVars.Watch(context.Background(), time.Duration(o.pollPeriodMs)*time.Millisecond)
 	cfg, err := router.Build(file, text, bopts)
 	if err != nil {
 		logger.Printf("bad config: %v", err)

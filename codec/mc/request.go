@@ -36,6 +36,11 @@ type Request struct {
 	// MetaFlags are the client's meta flags that route handles pass
 	// through untouched (raw, space separated); nil for text and binary.
 	MetaFlags []byte
+	// Shadow marks a copy sent by a shadow (ShadowRoute, PoolRoute
+	// "shadows"): its reply is discarded, destinations drop it past
+	// --target-max-shadow-requests pending, and it must never be spooled
+	// to the asynclog. Copies made of a shadow request stay shadows.
+	Shadow bool
 }
 
 // Reply is a server's, or a route handle's, answer to a Request.
