@@ -11,7 +11,7 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 	cfg, err := Build("w.json", []byte(`{
   "pools": {"A": {"servers": ["127.0.0.1:1"], "security_mech": "plain", "qos": {"class": 1}}},
   "route": {"type": "PoolRoute", "pool": "A",
-    "rates": {"gets_rate": 10}}
+    "split_shard_fanout": 2}
 }`), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -19,7 +19,7 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 	got := strings.Join(cfg.Warnings, "\n")
 	for _, want := range []string{
 		`w.json:2: Pool A: "qos" is not supported yet and is ignored`,
-		`w.json:4: PoolRoute: "rates" is not supported yet and is ignored`,
+		`w.json:4: PoolRoute: "split_shard_fanout" is not supported yet and is ignored`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings %q lack %q", got, want)
