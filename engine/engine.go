@@ -202,6 +202,14 @@ func (e *Engine) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
+// OnShutdown runs once every loop has stopped: each loop gives up the
+// TKOs it owns in the process-wide registry, since nobody would probe them.
+func (e *Engine) OnShutdown(gnet.Engine) {
+	for _, ls := range *e.list.Load() {
+		ls.up.Close()
+	}
+}
+
 // loopFor returns the state of event loop el, creating it on first use.
 func (e *Engine) loopFor(el gnet.EventLoop) *loopState {
 	e.mu.Lock()
