@@ -251,7 +251,11 @@ func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 		x.onClose()
 	case *upstream.Conn:
 		// Only recorded: gnet may be closing it inside one of our own
-		// writes. The loop settles it at the end of the batch.
+		// writes. The loop settles it at the end of the batch. Closes
+		// made by Stop are not the server's failures (TKO).
+		if e.stopped.Load() {
+			x.Loop().Stopping()
+		}
 		x.OnClose(c)
 	}
 	return gnet.None

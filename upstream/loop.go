@@ -64,6 +64,7 @@ type Loop struct {
 
 	flushing bool
 	keepGen  uint64
+	stopping bool // the engine is closing every connection: not failures
 
 	// dialHook replaces the network dial (tests).
 	dialHook func(c *Conn, srv *Server)

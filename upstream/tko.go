@@ -341,7 +341,7 @@ func (p *prober) OnReply(rep *mc.Reply) {
 // noteFailure records a failure of c's destination and, if c's loop marked
 // it TKO, starts probing.
 func (c *Conn) noteFailure(res mc.Result, hard bool) {
-	if c.tko == nil {
+	if c.tko == nil || c.loop.stopping {
 		return
 	}
 	if c.tko.failure(c.loop.idx, res, hard, c.loop.opts.TKO.TimeoutsUntilTKO) {
@@ -373,6 +373,10 @@ func (c *Conn) releaseTKO() {
 		c.tko.unmark(c.loop.idx)
 	}
 }
+
+// Stopping tells the loop that the engine is closing its connections:
+// their closes are not server failures. Loop goroutine only.
+func (l *Loop) Stopping() { l.stopping = true }
 
 // Close releases what the loop owns in the process-wide registry: the
 // TKOs it marked (nobody else would probe them). The engine calls it once
