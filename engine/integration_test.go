@@ -13,8 +13,8 @@ import (
 	"mcroute/engine"
 	"mcroute/engine/mctest"
 	"mcroute/router"
-	"mcroute/upstream"
 	"mcroute/router/hashfunc"
+	"mcroute/upstream"
 )
 
 // TestSameBytesAsMemcached sends the same commands to mcroute (in front of
