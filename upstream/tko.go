@@ -380,9 +380,12 @@ func (l *Loop) Stopping() { l.stopping = true }
 
 // Close releases what the loop owns in the process-wide registry: the
 // TKOs it marked (nobody else would probe them). The engine calls it once
-// its loops have stopped.
+// its loops have stopped; it touches only the registry and the trackers'
+// atomics, so any goroutine may call it.
 func (l *Loop) Close() {
-	for _, c := range l.conns {
-		c.releaseTKO()
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	for _, t := range registry.trackers {
+		t.unmark(l.idx)
 	}
 }
