@@ -247,6 +247,14 @@ func (e *Engine) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
+// OnShutdown runs once every loop has stopped: each loop gives up the
+// TKOs it owns in the process-wide registry, since nobody would probe them.
+func (e *Engine) OnShutdown(gnet.Engine) {
+	for _, ls := range *e.list.Load() {
+		ls.up.Close()
+	}
+}
+
 // loopFor returns the state of event loop el, creating it on first use.
 func (e *Engine) loopFor(el gnet.EventLoop) *loopState {
 	e.mu.Lock()
@@ -288,7 +296,11 @@ func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 		x.onClose()
 	case *upstream.Conn:
 		// Only recorded: gnet may be closing it inside one of our own
-		// writes. The loop settles it at the end of the batch.
+		// writes. The loop settles it at the end of the batch. Closes
+		// made by Stop are not the server's failures (TKO).
+		if e.stopped.Load() {
+			x.Loop().Stopping()
+		}
 		x.OnClose(c)
 	}
 	return gnet.None

@@ -14,6 +14,7 @@ import (
 	"mcroute/engine/mctest"
 	"mcroute/router"
 	"mcroute/router/hashfunc"
+	"mcroute/upstream"
 )
 
 // TestSameBytesAsMemcached sends the same commands to mcroute (in front of
@@ -190,7 +191,10 @@ func TestIPv6(t *testing.T) {
 // while the others keep serving, and a restarted server is used again.
 func TestDeadBackend(t *testing.T) {
 	ms := []*mctest.Memcached{mctest.StartMemcached(t), mctest.StartMemcached(t)}
-	p := startProxy(t, poolConfig(addrs(ms)...), engine.Options{}, router.Options{ServerTimeout: 300 * time.Millisecond})
+	// Without TKO tracking every request redials the dead server (with
+	// it, see tko_integration_test.go).
+	p := startProxy(t, poolConfig(addrs(ms)...), engine.Options{Upstream: upstream.Options{TKO: upstream.TKOOptions{Disable: true}}},
+		router.Options{ServerTimeout: 300 * time.Millisecond})
 	c := mctest.Dial(t, p.Addr)
 	var keyOn [2]string
 	for i := 0; keyOn[0] == "" || keyOn[1] == ""; i++ {
@@ -282,11 +286,12 @@ func TestRefusedBackend(t *testing.T) {
 	port := mctest.FreePort(t, "127.0.0.1")
 	p := startProxy(t, poolConfig(fmt.Sprintf("127.0.0.1:%d", port)), engine.Options{}, router.Options{})
 	c := mctest.Dial(t, p.Addr)
-	for i := 0; i < 2; i++ {
-		got := c.Do("get x\r\n")
-		if !strings.HasPrefix(got, "SERVER_ERROR AsyncSocketException: connect failed") {
-			t.Errorf("refused: %q", got)
-		}
+	if got := c.Do("get x\r\n"); !strings.HasPrefix(got, "SERVER_ERROR AsyncSocketException: connect failed") {
+		t.Errorf("refused: %q", got)
+	}
+	// A refused connect is a hard failure: the server is TKO at once.
+	if got := c.Do("get x\r\n"); got != "SERVER_ERROR Server unavailable. Reason: mc_res_connect_error\r\n" {
+		t.Errorf("refused, then TKO: %q", got)
 	}
 }
 
@@ -511,7 +516,7 @@ func TestStatsServers(t *testing.T) {
 	c2 := mctest.Dial(t, p2.Addr)
 	c2.Do("get x\r\n")
 	c2.Do("get y\r\n")
-	if got := c2.Do("stats servers\r\n"); !strings.Contains(got, "inflight_reqs:0 down:1; connect_error:2") {
+	if got := c2.Do("stats servers\r\n"); !strings.Contains(got, "inflight_reqs:0 hard_tko; down:1; connect_error:1 tko:1") {
 		t.Errorf("stats servers, refused: %q", got)
 	}
 }

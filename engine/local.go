@@ -96,8 +96,10 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	case "", "all", "detailed", "ods", "count":
 	case "version":
 		return append(append(dst, "STAT mcrouter-version "+Version+" mcroute\r\n"...), codec.End...)
-	case "cmd-error", "external", "suspect_servers":
+	case "cmd-error", "external":
 		return append(dst, codec.End...)
+	case "suspect_servers":
+		return e.appendSuspectServers(dst)
 	case "servers":
 		return e.appendServerStats(dst)
 	default:
@@ -126,6 +128,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("num_servers_up", sUp)
 	num("num_servers_down", sDown)
 	num("num_servers_closed", sClosed)
+	num("num_suspect_servers", suspectServers(cfg.Servers))
 	num("config_age", int64(now.Sub(cfg.Built).Seconds()))
 	num("config_last_attempt", e.router.LastAttempt.Load())
 	num("config_last_success", e.router.LastSuccess.Load())
@@ -185,6 +188,48 @@ func (e *Engine) appendServerStats(dst []byte) []byte {
 		dst = append(dst, codec.CRLF...)
 	}
 	return append(dst, codec.End...)
+}
+
+// appendSuspectServers renders `stats suspect_servers`: one line per
+// server of the config in force whose tracker has consecutive failures
+// or is TKO, `STAT host:port status:tko|down num_failures:N`.
+func (e *Engine) appendSuspectServers(dst []byte) []byte {
+	seen := map[*upstream.Tracker]bool{}
+	for _, srv := range e.router.Current().Servers {
+		t := srv.Dest.Tracker()
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		n, tko := t.ConsecutiveFailures(), t.IsTKO()
+		if n == 0 && !tko {
+			continue
+		}
+		status := " status:down num_failures:"
+		if tko {
+			status = " status:tko num_failures:"
+		}
+		dst = append(dst, "STAT "...)
+		dst = append(dst, t.Addr()...)
+		dst = append(dst, status...)
+		dst = strconv.AppendInt(dst, n, 10)
+		dst = append(dst, codec.CRLF...)
+	}
+	return append(dst, codec.End...)
+}
+
+// suspectServers counts the servers of the config in force that have
+// failures or are TKO (num_suspect_servers).
+func suspectServers(servers []*upstream.Server) (n int64) {
+	seen := map[*upstream.Tracker]bool{}
+	for _, s := range servers {
+		t := s.Dest.Tracker()
+		if !seen[t] && (t.IsTKO() || t.ConsecutiveFailures() > 0) {
+			n++
+		}
+		seen[t] = true
+	}
+	return n
 }
 
 // serverStates sums the connection states of every destination the config

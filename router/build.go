@@ -81,6 +81,9 @@ type Config struct {
 	// Servers is every destination the tree can send to; leaves refer to
 	// them by index.
 	Servers []*upstream.Server
+	// TKOGroups are the pools' tko_tracker fail-open groups, bound to
+	// their servers' trackers when the config is put in force.
+	TKOGroups []*upstream.TKOGroup
 	// File is the config file path ("" for inline configs).
 	File string
 	// MD5 is the hex MD5 of the raw config text.
@@ -225,6 +228,7 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 		Root:         root,
 		Broadcast:    newBroadcast(b.broadcastDests()),
 		Servers:      b.servers,
+		TKOGroups:    b.tkoGroups,
 		File:         file,
 		MD5:          hex.EncodeToString(sum[:]),
 		Built:        time.Now(),
@@ -268,6 +272,7 @@ type builder struct {
 	pp        *preprocessor
 	servers   []*upstream.Server
 	serverIdx map[string]int
+	tkoGroups []*upstream.TKOGroup // pools' tko_tracker, in build order
 
 	// poolDefs are pool definitions by name (PoolFactory): the top-level
 	// "pools", inline pool objects and "file:" pools, with inheritance

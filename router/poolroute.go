@@ -295,7 +295,7 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 	if !def.IsObject() {
 		return nil, b.errf(def, "Pool %s: pool is not an object", name)
 	}
-	b.warnUnsupported(def, "Pool "+name, "tko_tracker", "additional_fanout", "qos")
+	b.warnUnsupported(def, "Pool "+name, "additional_fanout", "qos")
 	if on, _ := def.Get("use_ssl").Bool(); on {
 		return nil, b.errf(def.Get("use_ssl"), "Pool %s: use_ssl: TLS to servers is not supported yet", name)
 	}
@@ -404,6 +404,11 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		d.maxShadow = b.opts.TargetMaxShadowRequests
 		p.dests = append(p.dests, d)
 	}
+	if tv := def.Get("tko_tracker"); tv != nil {
+		if err := b.parseTKOTracker(name, tv, p); err != nil {
+			return nil, err
+		}
+	}
 	if wv := def.Get("weights"); wv != nil {
 		if !wv.IsArray() {
 			return nil, b.errf(wv, "Pool %s: weights must be an array of numbers", name)
@@ -494,4 +499,61 @@ func parseServer(s string, portOverride int) (string, int, string, error) {
 		return "", 0, "", fmt.Errorf("bad server %q: too many fields", s)
 	}
 	return host, port, protocol, nil
+}
+
+// parseTKOTracker reads a pool's tko_tracker (mcrouter-behaviour.md §1.4):
+// {"num_tko_threshold_upper": U, "num_tko_threshold_lower": L} or the
+// percent_ pair (a percentage of the pool's servers, rounded down); both
+// of a pair are required, lower <= upper. Once U servers of the pool are
+// TKO no more are marked until the count drops to L (fail-open). A
+// server in several such pools counts in the first one built.
+func (b *builder) parseTKOTracker(name string, tv *jsonm.Value, p *pool) error {
+	if !tv.IsObject() {
+		return b.errf(tv, "Pool %s: tko_tracker is not an object", name)
+	}
+	var dests []*upstream.Destination
+	for _, h := range p.dests {
+		if d, ok := h.(*destination); ok {
+			dests = append(dests, d.srv.Dest)
+		}
+	}
+	get := func(key string) (int64, bool, error) {
+		v := tv.Get(key)
+		if v == nil {
+			return 0, false, nil
+		}
+		n, ok := v.Int()
+		if !ok || n < 0 {
+			return 0, false, b.errf(v, "Pool %s: tko_tracker: %s must be a non-negative integer", name, key)
+		}
+		return n, true, nil
+	}
+	for _, kind := range []string{"num", "percent"} {
+		up, okU, err := get(kind + "_tko_threshold_upper")
+		if err != nil {
+			return err
+		}
+		lo, okL, err := get(kind + "_tko_threshold_lower")
+		if err != nil {
+			return err
+		}
+		if !okU && !okL {
+			continue
+		}
+		if !okU || !okL {
+			return b.errf(tv, "Pool %s: tko_tracker: %s_tko_threshold_upper and %s_tko_threshold_lower are both required", name, kind, kind)
+		}
+		if lo > up {
+			return b.errf(tv, "Pool %s: tko_tracker: %s_tko_threshold_lower (%d) exceeds upper (%d)", name, kind, lo, up)
+		}
+		if kind == "percent" {
+			if up > 100 {
+				return b.errf(tv, "Pool %s: tko_tracker: percent_tko_threshold_upper must be at most 100", name)
+			}
+			up, lo = up*int64(len(dests))/100, lo*int64(len(dests))/100
+		}
+		b.tkoGroups = append(b.tkoGroups, upstream.NewTKOGroup(name, int(up), int(lo), dests))
+		return nil
+	}
+	return b.errf(tv, "Pool %s: tko_tracker needs num_tko_threshold_upper/lower or percent_tko_threshold_upper/lower", name)
 }

@@ -149,7 +149,11 @@ func (w *Reloader) Reload() error {
 		var cfg *Config
 		cfg, err = Build(w.File, text, w.Opts)
 		if err == nil {
+			old := w.R.Current()
 			w.R.Store(cfg)
+			for _, ap := range removedTKO(old, cfg) {
+				w.logf("%s was TKO, removed from config", ap)
+			}
 			w.R.Reloads.Add(1)
 			w.R.LastSuccess.Store(time.Now().Unix())
 			w.failed = ""
@@ -164,4 +168,22 @@ func (w *Reloader) Reload() error {
 	w.failed = w.signature(w.R.Current())
 	w.logf("reconfiguration failed, keeping the running config: %v", err)
 	return err
+}
+
+// removedTKO lists the host:port of servers of old that are TKO and that
+// cfg no longer has (mcrouter logs them on reconfiguration).
+func removedTKO(old, cfg *Config) []string {
+	kept := map[string]bool{}
+	for _, s := range cfg.Servers {
+		kept[s.Addr] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range old.Servers {
+		if !kept[s.Addr] && !seen[s.Addr] && s.Dest.Tracker().IsTKO() {
+			seen[s.Addr] = true
+			out = append(out, s.Addr)
+		}
+	}
+	return out
 }

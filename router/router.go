@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mcroute/upstream"
 )
 
 // Router holds the config in force. Loops read it with Current on every
@@ -24,6 +26,7 @@ type Router struct {
 // New returns a Router serving cfg.
 func New(cfg *Config) *Router {
 	r := &Router{}
+	upstream.InstallTKOGroups(cfg.Servers, cfg.TKOGroups)
 	r.cur.Store(cfg)
 	now := time.Now().Unix()
 	r.LastAttempt.Store(now)
@@ -40,6 +43,7 @@ func (r *Router) Current() *Config { return r.cur.Load() }
 // to OnStore run after the swap (the engine wakes its loops with them: a
 // loop binds the new config when it next wakes, and sleeps otherwise).
 func (r *Router) Store(cfg *Config) {
+	upstream.InstallTKOGroups(cfg.Servers, cfg.TKOGroups)
 	r.cur.Store(cfg)
 	r.mu.Lock()
 	fns := r.onStore

@@ -58,11 +58,21 @@ type Conn struct {
 	minTimeout int64
 	keep       uint64 // Loop.Retain mark
 
+	// tko is the destination's tracker, nil when tracking is off; probe
+	// sends its probes while this loop owns its TKO, through probeSrv,
+	// the Server of the last dial (its timeouts bound the probe).
+	tko      *Tracker
+	probe    *prober
+	probeSrv *Server
+
 	rep mc.Reply
 }
 
 func newConn(l *Loop, d *Destination, st *destLoop) *Conn {
 	c := &Conn{loop: l, dest: d, st: st, q: newQueue(), kind: protoKindOf(d.Key.Protocol), minTimeout: math.MaxInt64}
+	if !l.opts.TKO.Disable {
+		c.tko = d.tko
+	}
 	st.stats.gauge.Store(gaugeNew)
 	return c
 }
@@ -110,9 +120,24 @@ func (c *Conn) Up() bool { return c.state == stateUp }
 // this Send starts a connect, its ConnectTimeout bounds the connect.
 // cb.OnReply is called exactly once, on this loop: later with the server's
 // reply, or before Send returns when the request cannot be queued (a key
-// memcached would reject, too many pending, connection removed). req and
-// key are not retained.
+// memcached would reject, the server is TKO, too many pending, connection
+// removed). req and key are not retained.
+//
+// While the destination is TKO nothing is sent (no dial either): the
+// request fails at once with TKO, "Server unavailable. Reason: <the
+// failure that caused it>", a failover error.
 func (c *Conn) Send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
+	if t := c.tko; t != nil {
+		if s := t.state.Load(); s != 0 {
+			c.fail(cb, mc.ResTko, tkoMsgs[s>>8&0xff])
+			return
+		}
+	}
+	c.send(srv, req, key, cb)
+}
+
+// send is Send without the TKO check (probes go through it).
+func (c *Conn) send(srv *Server, req *mc.Request, key []byte, cb mc.Callback) {
 	valid := false
 	switch c.kind {
 	case protoMeta:
@@ -220,6 +245,9 @@ func (c *Conn) answer(rep mc.Reply) {
 	addU(&s.replies, 1)
 	addU(&s.latencyNs, uint64(max(c.loop.now-sent, 0)))
 	if cb != nil {
+		if c.tko != nil {
+			c.noteReply(rep.Result)
+		}
 		addU(&s.results[rep.Result], 1)
 		c.rep = rep
 		cb.OnReply(&c.rep)
@@ -279,6 +307,7 @@ func (c *Conn) settle() {
 // dial starts connecting in a goroutine, bounded by srv's connect
 // timeout; the result comes back on the loop.
 func (c *Conn) dial(srv *Server) {
+	c.probeSrv = srv
 	c.setState(stateConnecting)
 	c.gen++
 	if c.loop.dialHook != nil {
@@ -385,6 +414,7 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 		msg = []byte("AsyncSocketException: connect failed, type = Socket not open: " + err.Error())
 	}
 	c.dest.Health.recordFailure(res)
+	c.noteFailure(res, true)
 	c.down(res, msg, false, c.q.n)
 }
 
@@ -397,6 +427,9 @@ func (c *Conn) OnClose(gc gnet.Conn) {
 	if !c.t.is(gc) {
 		return
 	}
+	// The server closed an established connection (EOF, reset): a hard
+	// failure, as mcrouter counts it (CONNECT_ERROR).
+	c.noteFailure(mc.ResConnectError, true)
 	c.down(mc.ResRemoteError, msgConnClosed, false, c.q.n)
 }
 
@@ -487,6 +520,7 @@ func (c *Conn) sweep(now int64) (next int64) {
 		}
 		cb := e.cb
 		e.cb = nil
+		c.noteFailure(mc.ResTimeout, false)
 		c.fail(cb, mc.ResTimeout, msgReplyTimeout)
 	}
 	if c.q.n > 0 && c.state == stateUp {
@@ -508,6 +542,7 @@ func (c *Conn) sweep(now int64) (next int64) {
 
 // close removes the Conn for good (its destination left the config).
 func (c *Conn) close() {
+	c.releaseTKO()
 	if c.state == stateUp {
 		add(&c.st.stats.inflight, -int64(c.q.n))
 		add(&c.st.stats.pending, int64(c.q.n))

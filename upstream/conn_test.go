@@ -39,7 +39,7 @@ func (c cb) OnReply(rep *mc.Reply) {
 }
 
 func newTestConn(t *testing.T) (*Conn, *fakeConn, *recorder) {
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	srv := NewServer("127.0.0.1", 1, time.Second, 0)
 	c := l.Conn(srv)
 	f := &fakeConn{}
@@ -187,7 +187,7 @@ func TestConnectionLossFailsPending(t *testing.T) {
 }
 
 func TestBusyWhenTooManyPending(t *testing.T) {
-	l := NewLoop(nil, Options{MaxPending: 2})
+	l := NewLoop(nil, Options{TKO: noTKO, MaxPending: 2})
 	c := l.Conn(NewServer("127.0.0.1", 1, time.Second, 0))
 	f := &fakeConn{}
 	c.Attach(f)
@@ -213,7 +213,7 @@ func TestRingGrowth(t *testing.T) {
 }
 
 func TestRetainClosesIdleDroppedConns(t *testing.T) {
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	keepSrv := NewServer("127.0.0.1", 1, time.Second, 0)
 	idleSrv := NewServer("127.0.0.1", 2, time.Second, 0)
 	busySrv := NewServer("127.0.0.1", 3, time.Second, 0)
@@ -245,7 +245,7 @@ func TestRetainClosesIdleDroppedConns(t *testing.T) {
 }
 
 func TestBusyWhenServerStopsReading(t *testing.T) {
-	l := NewLoop(nil, Options{MaxOutbound: 1000})
+	l := NewLoop(nil, Options{TKO: noTKO, MaxOutbound: 1000})
 	c := l.Conn(NewServer("127.0.0.1", 1, time.Second, 0))
 	f := &fakeConn{}
 	c.Attach(f)
@@ -257,3 +257,9 @@ func TestBusyWhenServerStopsReading(t *testing.T) {
 		t.Fatal(g)
 	}
 }
+
+// noTKO turns health tracking off for the tests of matching and
+// connections: they share the destination 127.0.0.1:1, whose tracker
+// would otherwise mark it TKO for the tests that follow (tko_test.go
+// tests tracking on destinations of its own).
+var noTKO = TKOOptions{Disable: true}

@@ -9,7 +9,10 @@
 //     one padded slot per event loop (that loop's Conn and its counters,
 //     written only by that loop, summed by `stats servers`) and a Health
 //     that every loop shares (atomics: connections up, connection failures,
-//     the last one; TKO tracking will live there).
+//     the last one), and a pointer to its Tracker.
+//   - Tracker (tko.go): a server's health, keyed by host:port (the ASCII
+//     and meta Destinations of one address share it), see "Health
+//     tracking" below.
 //   - Server: one destination as a config sees it: reply and connect
 //     timeouts and mcrouter's stats name. It points at its Destination; a
 //     reload builds new Servers that map onto the same Destinations, so no
@@ -126,6 +129,24 @@
 // the socket inside Write) cannot re-enter routing, and requests that
 // failed callbacks send again go to a fresh dial. The write buffer is
 // taken out of the Conn before it is handed to gnet.
+//
+// # Health tracking (TKO, mcrouter-behaviour.md §7)
+//
+// A Tracker counts consecutive failures: reply timeouts (soft: TKO after
+// TKOOptions.TimeoutsUntilTKO), refused or timed-out connects and
+// connections the server drops (hard: TKO at once); a good reply resets
+// the count, other errors leave it. Every loop reads and writes it with
+// atomics: Send does one load, and while the server is TKO fails the
+// request at once with mc.ResTko ("Server unavailable. Reason: <cause>"),
+// without a dial. The CompareAndSwap that marks TKO names the owning
+// loop; only that loop probes (a `version` through its Conn, dialing if
+// needed, on its timers: Loop.After, so an idle loop wakes for it), one
+// probe at a time, ProbeInitial then ×1.5 up to ProbeMax with +5–50 %
+// jitter, and only its good probe reply clears TKO. An owner that leaves
+// (its Conn removed by a reload, Loop.Close when the engine stops) gives
+// the TKO up. A pool's fail-open TKOGroup, bound by InstallTKOGroups when
+// a config is put in force, refuses new marks while Upper of its members
+// are TKO, until Lower; it decides under a mutex, on the failure path only.
 //
 // # What it must not do
 //

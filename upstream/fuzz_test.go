@@ -135,7 +135,7 @@ func corrupt(rng *rand.Rand, units []string, otherKey string) []string {
 // replies went wrong is dropped.
 func TestWrongReplySequences(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	l := NewLoop(nil, Options{MaxBatchKeys: 4})
+	l := NewLoop(nil, Options{TKO: noTKO, MaxBatchKeys: 4})
 	srv := NewServer("127.0.0.1", 7010, time.Second, 0)
 	c := l.Conn(srv)
 	l.dialHook = func(*Conn, *Server) {}

@@ -24,6 +24,8 @@ type Options struct {
 	// ago (beyond the reply timeout) without any reply is closed and
 	// re-dialed on demand.
 	WedgeAfter time.Duration
+	// TKO tunes health tracking; zero fields take mcrouter's defaults.
+	TKO TKOOptions
 }
 
 // DefaultOptions are used for zero fields of Options.
@@ -62,6 +64,7 @@ type Loop struct {
 
 	flushing bool
 	keepGen  uint64
+	stopping bool // the engine is closing every connection: not failures
 
 	// dialHook replaces the network dial (tests).
 	dialHook func(c *Conn, srv *Server)
@@ -89,6 +92,7 @@ func NewLoop(el gnet.EventLoop, opts Options) *Loop {
 	if opts.WedgeAfter <= 0 {
 		opts.WedgeAfter = DefaultOptions.WedgeAfter
 	}
+	opts.TKO.fill()
 	return &Loop{idx: int(loopSeq.Add(1) - 1), el: el, opts: opts, now: Now(), sweepAt: math.MaxInt64}
 }
 

@@ -126,7 +126,7 @@ func TestInStepErrors(t *testing.T) {
 // their callbacks send (here: a retry on the same server) must reach the
 // wire of the next connection, not vanish with the dead one's buffer.
 func TestFailedWriteStrandsNothing(t *testing.T) {
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	var dials int
 	l.dialHook = func(*Conn, *Server) { dials++ }
 	c := l.Conn(testSrv)

@@ -16,7 +16,7 @@ var metaSrv = NewServerProtocol("127.0.0.1", 1, ProtocolMeta, time.Second, 0)
 
 func newMetaTestConn(t *testing.T) (*Conn, *fakeConn, *recorder) {
 	t.Helper()
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	c := l.Conn(metaSrv)
 	if c.kind != protoMeta {
 		t.Fatal("a meta Server's Conn must speak meta")
@@ -41,7 +41,7 @@ func TestMetaDestinationsAreSeparate(t *testing.T) {
 	if m.Dest.Key.Protocol != "meta" || m.Key != "127.0.0.1:7020:meta:plain:notcompressed-1000" {
 		t.Fatalf("meta key %+v %q", m.Dest.Key, m.Key)
 	}
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	if ca, cm := l.Conn(a), l.Conn(m); ca == cm || ca.kind != protoASCII || cm.kind != protoMeta {
 		t.Fatal("one Conn per protocol, each with its own pipeline")
 	}

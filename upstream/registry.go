@@ -34,8 +34,9 @@ type DestKey struct {
 // and per-loop connections carry over without copying. Safe for use by
 // any goroutine.
 type Registry struct {
-	mu    sync.Mutex
-	byKey map[DestKey]*Destination
+	mu       sync.Mutex
+	byKey    map[DestKey]*Destination
+	trackers map[string]*Tracker // by host:port
 }
 
 // registry is the process-wide registry NewServer registers into.
@@ -58,7 +59,15 @@ func (r *Registry) lookup(host string, port int, transport, protocol string) *De
 	if r.byKey == nil {
 		r.byKey = make(map[DestKey]*Destination)
 	}
-	d := &Destination{Key: k, Host: host, Port: port}
+	t := r.trackers[addr]
+	if t == nil {
+		if r.trackers == nil {
+			r.trackers = make(map[string]*Tracker)
+		}
+		t = &Tracker{addr: addr}
+		r.trackers[addr] = t
+	}
+	d := &Destination{Key: k, Host: host, Port: port, tko: t}
 	r.byKey[k] = d
 	return d
 }
@@ -73,6 +82,9 @@ type Destination struct {
 
 	// Health is shared by every loop (atomics).
 	Health Health
+	// tko is the server's health tracker, shared with the other
+	// Destinations of the same host:port (see Tracker).
+	tko *Tracker
 
 	mu    sync.Mutex                  // serialises growth of loops
 	loops atomic.Pointer[[]*destLoop] // by Loop index; entries never move
@@ -127,13 +139,17 @@ func (d *Destination) each(f func(*destLoop)) {
 }
 
 // Health is what every loop knows about a destination's connections. TKO
-// tracking (mcrouter-behaviour.md §7) will keep its state here too.
+// state (mcrouter-behaviour.md §7) is in the Tracker, keyed by host:port.
 type Health struct {
 	connsUp     atomic.Int64  // loops with an established connection
 	failures    atomic.Uint64 // failed connects, lost connections, desyncs
 	lastFailure atomic.Int64  // unix nanoseconds of the last failure
 	lastResult  atomic.Uint32 // mc.Result of the last failure
 }
+
+// Tracker returns d's health tracker (TKO state), shared by every loop and
+// by the Destinations of d's host:port.
+func (d *Destination) Tracker() *Tracker { return d.tko }
 
 // ConnsUp returns how many loops have an established connection.
 func (h *Health) ConnsUp() int64 { return h.connsUp.Load() }

@@ -18,7 +18,7 @@ func TestTimeoutsComeFromTheRequestsServer(t *testing.T) {
 	if fast.Dest != slow.Dest || fast.Key == slow.Key {
 		t.Fatal("one destination, two stats names expected")
 	}
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	var dialed []time.Duration
 	l.dialHook = func(_ *Conn, s *Server) { dialed = append(dialed, s.ConnectTimeout) }
 	c := l.Conn(slow)
@@ -54,7 +54,7 @@ func TestTimeoutsComeFromTheRequestsServer(t *testing.T) {
 func TestReaddedServerKeepsCounting(t *testing.T) {
 	old := NewServer("127.0.0.1", 7002, time.Second, 0)
 	other := NewServer("127.0.0.1", 7003, time.Second, 0)
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	c := l.Conn(old)
 	f := &fakeConn{}
 	c.Attach(f)
@@ -91,7 +91,7 @@ func TestHealthAndPerLoopStats(t *testing.T) {
 	var conns []*Conn
 	var fakes []*fakeConn
 	for i := 0; i < 3; i++ {
-		l := NewLoop(nil, Options{})
+		l := NewLoop(nil, Options{TKO: noTKO})
 		c := l.Conn(srv)
 		f := &fakeConn{}
 		c.Attach(f)

@@ -94,6 +94,11 @@ func (d *Destination) AppendStats(dst []byte) []byte {
 	dst = strconv.AppendInt(dst, max(pending, 0), 10)
 	dst = append(dst, " inflight_reqs:"...)
 	dst = strconv.AppendInt(dst, max(inflight, 0), 10)
+	if t := d.tko; t.IsHardTKO() {
+		dst = append(dst, " hard_tko;"...)
+	} else if t.IsTKO() {
+		dst = append(dst, " soft_tko;"...)
+	}
 	nw, up, down, closed := d.States()
 	for _, st := range []struct {
 		name string

@@ -15,7 +15,7 @@ type recTimer struct {
 func (r recTimer) OnTimer() { *r.log = append(*r.log, r.name) }
 
 func TestTimersFireInOrder(t *testing.T) {
-	l := NewLoop(nil, Options{})
+	l := NewLoop(nil, Options{TKO: noTKO})
 	var log []string
 	base := l.now
 	for _, d := range []int{50, 10, 30, 20, 40, 10} {

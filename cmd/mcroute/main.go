@@ -29,6 +29,7 @@ import (
 
 	"mcroute/engine"
 	"mcroute/router"
+	"mcroute/upstream"
 )
 
 // Exit codes, as mcrouter's: 2 for a transient error, 3 for a bad config
@@ -107,6 +108,12 @@ type options struct {
 	targetMaxShadow      int
 	disableShardSplit    bool
 
+	// Health tracking (TKO): README "Health tracking (TKO)".
+	timeoutsUntilTKO    int
+	probeTimeoutInitial int
+	probeTimeoutMax     int
+	disableTKO          bool
+
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
 	defs  []string
@@ -179,6 +186,12 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.runtimeVarsFile, "", "JSON file of runtime variables (shadow key fractions); re-read when it changes", "runtime-vars-file")
 	integer(&o.targetMaxShadow, 1000, "max shadow requests pending per server per loop; more are dropped (<0: no cap)", "target-max-shadow-requests")
 	boolean(&o.disableShardSplit, "ignore PoolRoute shard_splits", "disable-shard-split-route")
+	// Health tracking (TKO, README "Health tracking (TKO)"): servers that
+	// fail are marked TKO and answered at once until a probe succeeds.
+	integer(&o.timeoutsUntilTKO, 3, "consecutive reply timeouts that mark a server TKO", "timeouts-until-tko")
+	integer(&o.probeTimeoutInitial, 10000, "delay before the first probe of a TKO server, ms (each later one ×1.5)", "r", "retry-timeout", "probe-timeout-initial")
+	integer(&o.probeTimeoutMax, 60000, "longest delay between probes of a TKO server, ms", "probe-timeout-max")
+	boolean(&o.disableTKO, "no TKO tracking: requests to failing servers are always sent (no probes)", "disable-tko-tracking")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -314,6 +327,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	eopts.Upstream.MaxPending = o.targetMaxInflight
+	eopts.Upstream.TKO = upstream.TKOOptions{
+		Disable:          o.disableTKO,
+		TimeoutsUntilTKO: o.timeoutsUntilTKO,
+		ProbeInitial:     time.Duration(o.probeTimeoutInitial) * time.Millisecond,
+		ProbeMax:         time.Duration(o.probeTimeoutMax) * time.Millisecond,
+	}
 	e = engine.New(r, eopts)
 
 	// Online reconfiguration: a config file is watched (with its imports

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -103,8 +104,23 @@ func (m *Memcached) Kill() {
 		return
 	}
 	_ = m.cmd.Process.Kill()
+	_ = m.cmd.Process.Signal(syscall.SIGCONT)
 	_ = m.cmd.Wait()
 	m.cmd = nil
+}
+
+// Pause stops the server with SIGSTOP: its socket stays open and accepts
+// connections (the kernel's backlog) but nothing is answered. Resume
+// undoes it; a paused server is resumed before it is killed.
+func (m *Memcached) Pause() { m.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (m *Memcached) Resume() { m.signal(syscall.SIGCONT) }
+
+func (m *Memcached) signal(sig syscall.Signal) {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Signal(sig)
+	}
 }
 
 // WaitListening waits until addr accepts TCP connections.
