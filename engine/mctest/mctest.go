@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,15 +38,30 @@ func NeedMemcached(t testing.TB) string {
 	return path
 }
 
-// FreePort returns a TCP port on host that was free a moment ago.
+// handedOut holds every port FreePort has returned in this process.
+// mcroute's destination registry is process-wide and keyed by address (a
+// server's stats and health outlive configs), so a test that got a port an
+// earlier test's server used would inherit that server's counters and TKO
+// state. FreePort never returns a port twice.
+var handedOut sync.Map
+
+// FreePort returns a TCP port on host that was free a moment ago and that
+// no earlier FreePort call in this process returned.
 func FreePort(t testing.TB, host string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatalf("no free port on %s: %v", host, err)
+	for range 100 {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatalf("no free port on %s: %v", host, err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, used := handedOut.LoadOrStore(port, true); !used {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no fresh port on %s after 100 tries", host)
+	return 0
 }
 
 // StartMemcached starts memcached on 127.0.0.1 and stops it when t ends.
