@@ -14,6 +14,7 @@ var testdataArgs = map[string][]string{
 	"multicluster.json":       {"-R", "/east/a/"},
 	"multicluster-pools.json": nil, // imported by multicluster.json
 	"shadowing.json":          {"--runtime-vars-file", "testdata/runtime-vars/shadowing.json"},
+	"tiered.json":             {"-R", "/west/a/", "--big-value-split-threshold", "500000"},
 }
 
 // TestValidateTestdataConfigs: every config in testdata/ is one mcroute
