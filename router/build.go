@@ -617,7 +617,7 @@ func (b *builder) create(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 		if tv := cfg.Get("type"); tv != nil {
 			at = tv
 		}
-		return nil, b.errf(at, "Unknown RouteHandle: %s", typ)
+		return nil, b.errf(at, "Unknown RouteHandle: %s%s", typ, fbOnlyReason(typ))
 	}
 	h, err := cons(b, cfg, at)
 	if err != nil {
