@@ -96,6 +96,8 @@ type Engine struct {
 	acceptRefused atomic.Uint64
 
 	pinned atomic.Int32 // loops pinned to their CPU (ThreadAffinity)
+
+	draining atomic.Bool // Drain was called (drain.go)
 }
 
 // New returns an Engine routing with r.
