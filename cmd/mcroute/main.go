@@ -359,9 +359,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			logger.Printf("shutdown command: shutting down")
 		}
 		requested.Store(true)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
+		gracefulStop(e, time.Duration(o.serverTimeout)*time.Millisecond, sigs, logger) // shutdown.go
 	}()
 	go func() {
 		<-e.Started()
