@@ -91,6 +91,12 @@ func (c *loadClient) run(window int64) {
 //   - the process exits 0 within --server-timeout plus a margin.
 func TestGracefulShutdown(t *testing.T) {
 	bin := buildBinary(t)
+	t.Run("accept-reactor", func(t *testing.T) { testGracefulShutdown(t, bin) })
+	// With SO_REUSEPORT every loop has its own listener to close.
+	t.Run("reuse-port", func(t *testing.T) { testGracefulShutdown(t, bin, "--reuse-port") })
+}
+
+func testGracefulShutdown(t *testing.T, bin string, extra ...string) {
 	m := mctest.StartMemcached(t)
 	// A server that accepts and never answers: gets go there and wait for
 	// the server timeout.
@@ -125,6 +131,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config", "file:"+cfg, "--num-proxies", "2", "-t", fmt.Sprint(serverTimeout.Milliseconds()),
 		"--asynclog-disable")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
