@@ -65,6 +65,10 @@ type Options struct {
 	// OnShutdownCommand is called (on a loop goroutine) when a client sends
 	// an enabled shutdown command.
 	OnShutdownCommand func()
+	// ReusePort listens with SO_REUSEPORT, one listening socket per loop
+	// (--reuse-port): another process may listen on the same port, which
+	// is how a new mcroute takes over from one that drains.
+	ReusePort bool
 	// Flags are the command-line options as (name, value) in definition
 	// order, for `get __mcrouter__.options`.
 	Flags [][2]string
@@ -96,6 +100,8 @@ type Engine struct {
 	acceptRefused atomic.Uint64
 
 	pinned atomic.Int32 // loops pinned to their CPU (ThreadAffinity)
+
+	draining atomic.Bool // Drain was called (drain.go)
 }
 
 // New returns an Engine routing with r.
@@ -139,7 +145,7 @@ func (e *Engine) Run() error {
 	gopts := []gnet.Option{
 		gnet.WithMulticore(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithReusePort(false),
+		gnet.WithReusePort(e.opts.ReusePort),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithLockOSThread(e.opts.LockOSThread || e.opts.ThreadAffinity),
 		gnet.WithLogger(quietLogger{e.opts.Logf}),

@@ -40,6 +40,8 @@ type loopState struct {
 	// of replies to keys in flight.
 	held, pend int
 
+	drain drainState // drain.go
+
 	stats loopStats
 }
 
@@ -151,6 +153,9 @@ func (ls *loopState) endBatch() time.Duration {
 		ls.retain = ls.up.Retain(ls.ctx.Cfg.Servers)
 	}
 	ls.afterEvent()
+	if ls.drain.on {
+		ls.drainSweep()
+	}
 	d := ls.up.Deadline()
 	if d == math.MaxInt64 {
 		return -1

@@ -132,6 +132,7 @@ func (ls *loopState) newSession(c gnet.Conn) *session {
 	s := &session{ls: ls, c: c, estKey: firstEst}
 	ls.stats.connsOpen.Add(1)
 	ls.stats.connsTotal.Add(1)
+	ls.track(s)
 	return s
 }
 
@@ -231,6 +232,10 @@ func (s *session) process() {
 	}
 	if s.waiting != nil {
 		s.pump()
+	}
+	if s.ls.drain.on { // drain.go: answer what was parsed, parse no more
+		s.discardInput()
+		return
 	}
 	for {
 		if !s.canParse() {
@@ -682,6 +687,7 @@ func (sl *slot) appendIOV(iov [][]byte) [][]byte {
 func (s *session) onClose() {
 	s.closed = true
 	ls := s.ls
+	ls.untrack(s)
 	ls.stats.connsOpen.Add(-1)
 	s.waiting = nil
 	for s.q.len() > 0 {

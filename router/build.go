@@ -616,6 +616,9 @@ func (b *builder) create(typ string, cfg, at *jsonm.Value) ([]Handle, error) {
 		}
 		if tv := cfg.Get("type"); tv != nil {
 			at = tv
+			if tv.Line > 0 { // mcrouter's wording (the "type" line), which tooling greps for
+				return nil, b.errf(at, "Unknown RouteHandle: %s line: %d%s", typ, tv.Line, fbOnlyReason(typ))
+			}
 		}
 		return nil, b.errf(at, "Unknown RouteHandle: %s%s", typ, fbOnlyReason(typ))
 	}

@@ -155,9 +155,9 @@ func TestBuildPools(t *testing.T) {
 
 func TestBuildErrors(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
-		{"{\n\"route\": {\n\"type\": \"XYZRoute\"}}", "test.json:3: Unknown RouteHandle: XYZRoute"},
+		{"{\n\"route\": {\n\"type\": \"XYZRoute\"}}", "test.json:3: Unknown RouteHandle: XYZRoute line: 3"},
 		{`{"route": "XYZRoute|a"}`, "test.json:1: Unknown RouteHandle: XYZRoute"},
-		{`{"route": {"type": "SRRoute"}}`, "test.json:1: Unknown RouteHandle: SRRoute (Facebook-only in mcrouter: it routes through Facebook's service router (SR), so mcroute does not build it)"},
+		{`{"route": {"type": "SRRoute"}}`, "test.json:1: Unknown RouteHandle: SRRoute line: 1 (Facebook-only in mcrouter: it routes through Facebook's service router (SR), so mcroute does not build it)"},
 		{`{"route": "nope"}`, "test.json:1: Unknown type or Missing Name Handle : nope"},
 		{`{"route": ["NullRoute", "NullRoute"]}`, "2 RouteHandles in list, expected 1"},
 		{`{"route": []}`, "0 RouteHandles in list, expected 1"},

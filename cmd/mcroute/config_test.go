@@ -59,7 +59,7 @@ func TestConfigErrorsNameTheFile(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Errorf("exit %v, want 3\n%s", err, out)
 	}
-	want := filepath.Join(dir, "route.json") + ":3: Unknown RouteHandle: NoSuchRoute (via " + main + ":2)"
+	want := filepath.Join(dir, "route.json") + ":3: Unknown RouteHandle: NoSuchRoute line: 3 (via " + main + ":2)"
 	if !strings.Contains(string(out), want) {
 		t.Errorf("%s\ndoes not contain %q", out, want)
 	}

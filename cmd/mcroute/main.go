@@ -204,7 +204,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := newFlagSet(&o, stderr)
-	if err := fs.Parse(args); err != nil {
+	extra := acceptMcrouterOptions(fs) // mcrouter_options.go: last, so that real flags win
+	if err := fs.Parse(splitShortArgs(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -218,7 +219,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "mcroute %s\n", engine.Version)
 		return 0
 	}
+	stderr, err := extra.logOutput(stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mcroute: %v\n", err)
+		return exitBadConfig
+	}
 	logger := log.New(stderr, "mcroute: ", log.LstdFlags)
+	if err := extra.apply(fs, &o.numProxies, logger); err != nil {
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
 	// Each client and server connection is a descriptor; systemd's default
 	// soft limit (1024) is far below what a proxy needs.
 	if n, raised, err := raiseFDLimit(); err != nil {
@@ -235,6 +245,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitBadConfig
 	}
 	params, err := parseParams(o.configParams)
+	if err == nil {
+		err = extra.mergeParams(params)
+	}
 	if err != nil {
 		logger.Printf("--config-params: %v", err)
 		return exitBadConfig
@@ -333,6 +346,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ProbeInitial:     time.Duration(o.probeTimeoutInitial) * time.Millisecond,
 		ProbeMax:         time.Duration(o.probeTimeoutMax) * time.Millisecond,
 	}
+	eopts.ReusePort = extra.reusePort
 	e = engine.New(r, eopts)
 
 	// Online reconfiguration: a config file is watched (with its imports
@@ -378,9 +392,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			logger.Printf("shutdown command: shutting down")
 		}
 		requested.Store(true)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.Stop(ctx)
+		gracefulStop(e, time.Duration(o.serverTimeout)*time.Millisecond, sigs, logger) // shutdown.go
 	}()
 	go func() {
 		<-e.Started()

@@ -99,7 +99,7 @@ func TestValidateConfig(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Errorf("bad config: exit %v, want 3\n%s", err, out)
 	}
-	if want := bad + ":3: Unknown RouteHandle: XYZRoute"; !strings.Contains(string(out), want) {
+	if want := "bad config: " + bad + ":3: Unknown RouteHandle: XYZRoute line: 3"; !strings.Contains(string(out), want) {
 		t.Errorf("bad config message %q does not contain %q", out, want)
 	}
 	// Unknown flags are an error, not ignored.
