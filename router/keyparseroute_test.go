@@ -17,7 +17,7 @@ func TestKeyParseRoutePrefix(t *testing.T) {
 		{2, ":", "a:b:c", "a:b:"},
 		{3, ":", "a:b:c", "a:b:c"}, // fewer delimiters: the whole routing key
 		{1, ":", "abc", "abc"},
-		{1, "-", "/r/c/x-y", "x-"},    // routing prefix stripped first
+		{1, "-", "/r/c/x-y", "x-"},      // routing prefix stripped first
 		{2, ":", "a:b:c|#|d:e", "a:b:"}, // hash stop cut first
 		{3, ":", "a:b|#|c:d", "a:b"},
 		{1, ":", ":x", ":"},
