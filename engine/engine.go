@@ -56,6 +56,10 @@ type Options struct {
 	MissOnGetErrors bool
 	// EnableShutdown allows the shutdown command (--enable-shutdown-cmd).
 	EnableShutdown bool
+	// RetainSourceIP (--retain-source-ip) gives every request its client's
+	// IP (mc.Request.ClientIP), for OriginalClientHashRoute and
+	// LoggingRoute.
+	RetainSourceIP bool
 	// Upstream tunes server connections.
 	Upstream upstream.Options
 	// CommandArgs is reported by `stats` (commandargs).

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"net"
+	"net/netip"
+
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/codec"
@@ -34,6 +37,8 @@ type session struct {
 	closing  bool // no more parsing: a quit or a fatal parse error is queued
 	dead     bool // dropped by mcroute; gnet closes it
 	closed   bool // gnet closed the connection
+
+	ip netip.Addr // the client's IP with --retain-source-ip, else invalid
 }
 
 // slot is one client request in the session's FIFO.
@@ -130,6 +135,12 @@ func (sl *slot) estimate(d int) {
 
 func (ls *loopState) newSession(c gnet.Conn) *session {
 	s := &session{ls: ls, c: c, estKey: firstEst}
+	if ls.e != nil && ls.e.opts.RetainSourceIP {
+		if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			s.ip, _ = netip.AddrFromSlice(ta.IP)
+			s.ip = s.ip.Unmap()
+		}
+	}
 	ls.stats.connsOpen.Add(1)
 	ls.stats.connsTotal.Add(1)
 	ls.track(s)
@@ -350,7 +361,7 @@ func (s *session) addKey(sl *slot, r *codec.Request, key []byte) *keyReq {
 	k.key = append(k.key[:0], key...)
 	k.Request = mc.Request{
 		Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, HasExptime: r.HasExptime,
-		Cas: r.Cas, Delta: r.Delta, Key: k.key,
+		Cas: r.Cas, Delta: r.Delta, Key: k.key, ClientIP: s.ip,
 	}
 	if r.Op.IsStorage() {
 		k.val = append(k.val[:0], r.Value...)

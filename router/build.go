@@ -70,6 +70,19 @@ type Options struct {
 	// DisableShardSplitRoute is --disable-shard-split-route: PoolRoute
 	// ignores shard_splits.
 	DisableShardSplitRoute bool
+	// EnableLoggingRoute is --enable-logging-route: a LoggingRoute over
+	// the whole tree (outside the global BigValueRoute), as mcrouter's
+	// implicit chain (loggingroute.go).
+	EnableLoggingRoute bool
+	// Logf is where LoggingRoutes write; nil means the standard logger.
+	Logf func(format string, args ...any)
+	// WithinClusterTimeout, CrossClusterTimeout and CrossRegionTimeout
+	// are --within-cluster-timeout-ms, --cross-cluster-timeout-ms and
+	// --cross-region-timeout-ms (0: off): the server timeout of pools with
+	// "region" and "cluster", by where they are from -R (poolregion.go).
+	WithinClusterTimeout time.Duration
+	CrossClusterTimeout  time.Duration
+	CrossRegionTimeout   time.Duration
 }
 
 // Config is one compiled config: immutable, shared by every loop.
@@ -222,6 +235,9 @@ func Build(file string, text []byte, opts Options) (*Config, error) {
 	}
 	if root, err = b.globalBigValue(root); err != nil {
 		return nil, err
+	}
+	if opts.EnableLoggingRoute {
+		root = newLogging(root, opts.Logf)
 	}
 	cfg := &Config{
 		Warnings:     b.warnings,

@@ -294,7 +294,7 @@ func findHash(h Handle) *hashRoute {
 // 2, 3, 4, …, skipping index 0, the mirror of the normal route's server
 // and children already used (at most 100 more attempts).
 func (r *failoverRoute) detIndex(req *mc.Request, used []bool, salt *int, buf *[]byte) int {
-	rk := RoutingKey(req.Key)
+	rk := routingKeyOf(req)
 	idx := 0
 	for attempts := 0; ; attempts++ {
 		*salt++
@@ -322,7 +322,7 @@ func (r *failoverRoute) detStart(req *mc.Request, used []bool) {
 		// then unset (-1) and +1 skips index 0 again.
 		return
 	}
-	if sel := r.normal.fn.Index(RoutingKey(req.Key)); sel+1 < len(used) {
+	if sel := r.normal.fn.Index(routingKeyOf(req)); sel+1 < len(used) {
 		used[sel+1] = true
 	}
 }

@@ -17,7 +17,7 @@ type hashRoute struct {
 }
 
 func (h *hashRoute) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
-	i := h.fn.Index(RoutingKey(req.Key))
+	i := h.fn.Index(routingKeyOf(req))
 	if i < 0 || i >= len(h.children) {
 		ctx.replyLocal(cb, mc.ResLocalError, msgIndexOutOfRange)
 		return
@@ -79,7 +79,7 @@ func newHashRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 
 func (h *hashRoute) Traverse(req *mc.Request, depth int, visit Visitor) {
 	visit(h, depth)
-	i := h.fn.Index(RoutingKey(req.Key))
+	i := h.fn.Index(routingKeyOf(req))
 	if i >= 0 && i < len(h.children) {
 		h.children[i].Traverse(req, depth+1, visit)
 	}

@@ -1,6 +1,10 @@
 package router
 
-import "bytes"
+import (
+	"bytes"
+
+	"mcroute/codec/mc"
+)
 
 // RoutingPrefixLen returns the length of key's routing prefix
 // ("/region/cluster/"), or 0 when it has none: a key has a routing prefix
@@ -31,4 +35,13 @@ func RoutingKey(key []byte) []byte {
 		return k[:i]
 	}
 	return k
+}
+
+// routingKeyOf returns the routing key hashing handles use for req: the
+// one KeyParseRoute set (req.RoutingKey), else RoutingKey(req.Key).
+func routingKeyOf(req *mc.Request) []byte {
+	if req.RoutingKey != nil {
+		return req.RoutingKey
+	}
+	return RoutingKey(req.Key)
 }

@@ -104,7 +104,7 @@ func (r *loadBalancerRoute) pick(ctx *Ctx, req *mc.Request) int {
 		}
 		return a
 	}
-	rk := RoutingKey(req.Key)
+	rk := routingKeyOf(req)
 	if w == nil {
 		return r.fn.Index(rk)
 	}
@@ -161,7 +161,7 @@ func (r *loadBalancerRoute) Traverse(req *mc.Request, depth int, visit Visitor) 
 		}
 		return
 	}
-	r.children[r.fn.Index(RoutingKey(req.Key))].Traverse(req, depth+1, visit)
+	r.children[r.fn.Index(routingKeyOf(req))].Traverse(req, depth+1, visit)
 }
 
 // newLoadBalancerRoute builds {"type": "LoadBalancerRoute", "children":

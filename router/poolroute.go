@@ -318,6 +318,7 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		}
 		connectTimeout = time.Duration(ms) * time.Millisecond
 	}
+	timeout = b.regionTimeout(name, def, timeout)
 	keep := false
 	if kv := def.Get("keep_routing_prefix"); kv != nil {
 		k, ok := kv.Bool()
@@ -387,7 +388,12 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 				return nil, b.errf(fdv.Elems[i], "Pool %s: failure domain #%d is not an integer", name, i)
 			}
 		}
-		srv := upstream.NewServerProtocol(host, port, sproto, timeout, connectTimeout)
+		var srv *upstream.Server
+		if path, ok := strings.CutPrefix(host, upstream.UnixPrefix); ok {
+			srv = upstream.NewUnixServer(path, sproto, timeout, connectTimeout)
+		} else {
+			srv = upstream.NewServerProtocol(host, port, sproto, timeout, connectTimeout)
+		}
 		// Pools that name one server with different connect timeouts get
 		// a Server each (sharing the Destination and its connections).
 		sk := srv.Key + "|" + strconv.FormatInt(int64(srv.ConnectTimeout), 10)
@@ -463,8 +469,9 @@ func parseServer(s string, portOverride int) (string, int, string, error) {
 			return "", 0, "", fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
 		}
 	} else {
-		if strings.HasPrefix(s, "unix:") {
-			return "", 0, "", fmt.Errorf("server %q: unix sockets are not supported yet", s)
+		if strings.HasPrefix(s, upstream.UnixPrefix) {
+			path, protocol, err := parseUnixServer(s)
+			return upstream.UnixPrefix + path, 0, protocol, err
 		}
 		host, rest, _ = strings.Cut(s, ":")
 	}

@@ -68,8 +68,8 @@ func (c *ReplyCopy) Set(rep *mc.Reply) {
 // (for children sent later or asynchronously): Key and Value are copied
 // into buffers the RequestCopy owns and reuses.
 type RequestCopy struct {
-	R        mc.Request
-	key, val []byte
+	R            mc.Request
+	key, val, rk []byte
 }
 
 // Set copies req.
@@ -78,6 +78,10 @@ func (c *RequestCopy) Set(req *mc.Request) {
 	c.key = append(c.key[:0], req.Key...)
 	c.val = append(c.val[:0], req.Value...)
 	c.R.Key, c.R.Value = c.key, c.val
+	if req.RoutingKey != nil {
+		c.rk = append(c.rk[:0], req.RoutingKey...)
+		c.R.RoutingKey = c.rk
+	}
 }
 
 // discard is a Callback that drops the reply: for requests sent

@@ -319,7 +319,8 @@ func (c *Conn) dial(srv *Server) {
 	addr, timeout := c.dest.Key.Addr, srv.ConnectTimeout
 	go func() {
 		d := net.Dialer{Timeout: timeout}
-		nc, err := d.Dial("tcp", addr)
+		network, address := dialNetwork(addr)
+		nc, err := d.Dial(network, address)
 		if err == nil {
 			var ch <-chan gnet.RegisteredResult
 			ch, err = el.Enroll(gnet.NewContext(context.Background(), &dialTag{c: c, gen: gen}), nc)

@@ -23,7 +23,7 @@ const (
 // talk to it. Timeouts are not part of it: they belong to the config's
 // Server, and two Servers with different timeouts share a Destination.
 type DestKey struct {
-	Addr      string // dial address, "host:port" or "[v6]:port"
+	Addr      string // dial address, "host:port", "[v6]:port" or "unix:<path>"
 	Transport string // TransportPlain
 	Protocol  string // ProtocolASCII or ProtocolMeta
 }
@@ -49,7 +49,12 @@ func Lookup(host string, port int, transport, protocol string) *Destination {
 }
 
 func (r *Registry) lookup(host string, port int, transport, protocol string) *Destination {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	return r.lookupAddr(net.JoinHostPort(host, strconv.Itoa(port)), host, port, transport, protocol)
+}
+
+// lookupAddr is lookup for a destination whose dial address is addr
+// ("unix:<path>" for UNIX sockets).
+func (r *Registry) lookupAddr(addr, host string, port int, transport, protocol string) *Destination {
 	k := DestKey{Addr: addr, Transport: transport, Protocol: protocol}
 	r.mu.Lock()
 	defer r.mu.Unlock()

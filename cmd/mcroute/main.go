@@ -108,6 +108,14 @@ type options struct {
 	targetMaxShadow      int
 	disableShardSplit    bool
 
+	// Issue 11 handles: OriginalClientHashRoute, LoggingRoute, pool
+	// region/cluster timeouts (README "Route handles").
+	retainSourceIP     bool
+	enableLoggingRoute bool
+	withinClusterMs    int
+	crossClusterMs     int
+	crossRegionMs      int
+
 	// Health tracking (TKO): README "Health tracking (TKO)".
 	timeoutsUntilTKO    int
 	probeTimeoutInitial int
@@ -186,6 +194,11 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.runtimeVarsFile, "", "JSON file of runtime variables (shadow key fractions); re-read when it changes", "runtime-vars-file")
 	integer(&o.targetMaxShadow, 1000, "max shadow requests pending per server per loop; more are dropped (<0: no cap)", "target-max-shadow-requests")
 	boolean(&o.disableShardSplit, "ignore PoolRoute shard_splits", "disable-shard-split-route")
+	boolean(&o.retainSourceIP, "give the router each client's IP (needed by OriginalClientHashRoute)", "retain-source-ip")
+	boolean(&o.enableLoggingRoute, "log every request and its reply (LoggingRoute over the whole tree; at most 100 lines a second)", "enable-logging-route")
+	integer(&o.withinClusterMs, 0, "server timeout, ms, of pools whose region and cluster are -R's (0: off)", "within-cluster-timeout-ms")
+	integer(&o.crossClusterMs, 0, "server timeout, ms, of pools in -R's region but another cluster (0: off)", "cross-cluster-timeout-ms")
+	integer(&o.crossRegionMs, 0, "server timeout, ms, of pools in another region than -R's (0: off)", "cross-region-timeout-ms")
 	// Health tracking (TKO, README "Health tracking (TKO)"): servers that
 	// fail are marked TKO and answered at once until a probe succeeds.
 	integer(&o.timeoutsUntilTKO, 3, "consecutive reply timeouts that mark a server TKO", "timeouts-until-tko")
@@ -279,6 +292,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		RuntimeVars:               router.NewRuntimeVars(o.runtimeVarsFile),
 		TargetMaxShadowRequests:   o.targetMaxShadow,
 		DisableShardSplitRoute:    o.disableShardSplit,
+		EnableLoggingRoute:        o.enableLoggingRoute,
+		Logf:                      logger.Printf,
+		WithinClusterTimeout:      time.Duration(o.withinClusterMs) * time.Millisecond,
+		CrossClusterTimeout:       time.Duration(o.crossClusterMs) * time.Millisecond,
+		CrossRegionTimeout:        time.Duration(o.crossRegionMs) * time.Millisecond,
 	}
 	if !o.asynclogDisable {
 		bopts.Asynclog, bopts.AsynclogPortOverride = spool, o.asynclogPortOverride
@@ -328,6 +346,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		OutboundHighWater:    o.clientOutboundHighMiB << 20,
 		EnableFlush:          o.enableFlush,
 		EnableShutdown:       o.enableShutdown,
+		RetainSourceIP:       o.retainSourceIP,
 		MissOnGetErrors:      o.missOnGetErrors && !o.disableMissOnGet,
 		CommandArgs:          strings.Join(args, " "),
 		Flags:                flags,

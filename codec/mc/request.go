@@ -1,5 +1,7 @@
 package mc
 
+import "net/netip"
+
 // Request is one single-key request on its way to a server: what the
 // engine builds from a parsed client command (one Request per key of a
 // multi-key get), what route handles pass down the tree, and what an
@@ -41,6 +43,15 @@ type Request struct {
 	// --target-max-shadow-requests pending, and it must never be spooled
 	// to the asynclog. Copies made of a shadow request stay shadows.
 	Shadow bool
+	// RoutingKey, when not nil, replaces the routing key hashing handles
+	// derive from Key (key without routing prefix, cut at "|#|"): set by
+	// KeyParseRoute for the handles below it. It aliases Key or a buffer
+	// of the handle that set it, and is valid as long as Key.
+	RoutingKey []byte
+	// ClientIP is the client's source address (IPv4 unmapped), set by the
+	// engine with --retain-source-ip; invalid (the zero Addr) otherwise.
+	// OriginalClientHashRoute hashes it.
+	ClientIP netip.Addr
 }
 
 // Reply is a server's, or a route handle's, answer to a Request.
