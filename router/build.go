@@ -9,12 +9,17 @@ import (
 	"time"
 
 	"mcroute/router/jsonm"
+	"mcroute/tlsconn"
 	"mcroute/upstream"
 	"mcroute/upstream/asynclog"
 )
 
 // Options are the command-line settings that shape a built config.
 type Options struct {
+	// TLSClient verifies servers reached over TLS (use_ssl, security mech
+	// ssl) and holds the client certificate (--pem-* flags); nil: the
+	// system roots, no client certificate.
+	TLSClient *tlsconn.ClientConfig
 	// DefaultRoute is -R/--route-prefix, "/region/cluster/" (default
 	// "/././").
 	DefaultRoute string

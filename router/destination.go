@@ -29,7 +29,7 @@ type destination struct {
 func newDestination(idx int, srv *upstream.Server, pool string, id int, keep bool, fd int64) *destination {
 	ap := accessPointHostPort(srv.Host, srv.Port)
 	name := "host|pool=" + pool + "|id=" + strconv.Itoa(id) +
-		"|ap=" + ap + ":" + srv.Protocol + ":plain:notcompressed" +
+		"|ap=" + ap + ":" + srv.Protocol + ":" + srv.Transport + ":notcompressed" +
 		"|timeout=" + strconv.FormatInt(srv.Timeout.Milliseconds(), 10) + "ms" +
 		"|keep_routing_prefix=" + strconv.FormatBool(keep) +
 		"|msb=" + strconv.FormatInt(fd, 10)
@@ -49,7 +49,7 @@ func (d *destination) Route(ctx *Ctx, req *mc.Request, cb mc.Callback) {
 }
 
 // Name is mcrouter's DestinationRoute routeName:
-// host|pool=<pool>|id=<index in pool>|ap=<host>:<port>:<protocol>:plain:notcompressed|timeout=<ms>ms|keep_routing_prefix=<bool>|msb=<failure domain>.
+// host|pool=<pool>|id=<index in pool>|ap=<host>:<port>:<protocol>:<mech>:notcompressed|timeout=<ms>ms|keep_routing_prefix=<bool>|msb=<failure domain>.
 func (d *destination) Name() string       { return d.name }
 func (d *destination) Children() []Handle { return nil }
 

@@ -296,11 +296,18 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		return nil, b.errf(def, "Pool %s: pool is not an object", name)
 	}
 	b.warnUnsupported(def, "Pool "+name, "additional_fanout", "qos")
+	// TLS to the servers: use_ssl (deprecated) or security_mech "ssl",
+	// overridden per server by the server string's mech part.
+	mech := upstream.TransportPlain
 	if on, _ := def.Get("use_ssl").Bool(); on {
-		return nil, b.errf(def.Get("use_ssl"), "Pool %s: use_ssl: TLS to servers is not supported yet", name)
+		mech = upstream.TransportSSL
 	}
-	if m, _ := def.Get("security_mech").String(); m != "" && m != "plain" {
-		return nil, b.errf(def.Get("security_mech"), "Pool %s: security_mech %q is not supported yet (only plain)", name, m)
+	if mv := def.Get("security_mech"); mv != nil {
+		m, _ := mv.String()
+		var ok bool
+		if mech, ok = parseMech(m); !ok {
+			return nil, b.errf(mv, "Pool %s: security_mech %q is not supported (plain or ssl)", name, m)
+		}
 	}
 	timeout := b.opts.ServerTimeout
 	if tv := def.Get("server_timeout"); tv != nil {
@@ -375,12 +382,15 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		if !ok {
 			return nil, b.errf(e, "Pool %s: server #%d is not a string/object", name, i)
 		}
-		host, port, sproto, err := parseServer(s, portOverride)
+		host, port, sproto, smech, err := parseServer(s, portOverride)
 		if err != nil {
 			return nil, b.errf(e, "Pool %s: %v", name, err)
 		}
 		if sproto == "" {
 			sproto = protocol
+		}
+		if smech == "" {
+			smech = mech
 		}
 		var fd int64
 		if fdv != nil {
@@ -390,7 +400,12 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		}
 		var srv *upstream.Server
 		if path, ok := strings.CutPrefix(host, upstream.UnixPrefix); ok {
+			if smech == upstream.TransportSSL {
+				return nil, b.errf(e, "Pool %s: server %q: UNIX sockets do not support security mech \"ssl\" (only plain)", name, s)
+			}
 			srv = upstream.NewUnixServer(path, sproto, timeout, connectTimeout)
+		} else if smech == upstream.TransportSSL {
+			srv = upstream.NewServerTLS(host, port, sproto, b.opts.TLSClient, timeout, connectTimeout)
 		} else {
 			srv = upstream.NewServerProtocol(host, port, sproto, timeout, connectTimeout)
 		}
@@ -449,63 +464,79 @@ func parseProtocol(s string) (string, bool) {
 	return "", false
 }
 
+// parseMech maps mcrouter's security mech to upstream's transport: plain,
+// or ssl (TLS, verified by default). tls_to_plain, fizz and ktls12 are
+// not spoken.
+func parseMech(s string) (string, bool) {
+	switch s {
+	case upstream.TransportPlain:
+		return upstream.TransportPlain, true
+	case upstream.TransportSSL:
+		return upstream.TransportSSL, true
+	}
+	return "", false
+}
+
 // parseServer parses mcrouter's server string
 // host[:port[:protocol[:mech[:compression]]]] with [v6] hosts. protocol is
-// upstream's name for the string's protocol part, "" when it has none (the
-// pool's protocol applies).
-func parseServer(s string, portOverride int) (string, int, string, error) {
-	var host, rest string
+// upstream's name for the string's protocol part, mech its security mech
+// (upstream.TransportPlain or TransportSSL); each "" when the string has
+// none (the pool's applies).
+func parseServer(s string, portOverride int) (host string, port int, protocol, mech string, err error) {
+	var rest string
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
-			return "", 0, "", fmt.Errorf("bad server %q: missing ']'", s)
+			return "", 0, "", "", fmt.Errorf("bad server %q: missing ']'", s)
 		}
 		host, rest = s[1:end], s[end+1:]
 		if rest != "" && rest[0] != ':' {
-			return "", 0, "", fmt.Errorf("bad server %q", s)
+			return "", 0, "", "", fmt.Errorf("bad server %q", s)
 		}
 		rest = strings.TrimPrefix(rest, ":")
 		if net.ParseIP(host) == nil {
-			return "", 0, "", fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
+			return "", 0, "", "", fmt.Errorf("bad server %q: %q is not an IPv6 address", s, host)
 		}
 	} else {
 		if strings.HasPrefix(s, upstream.UnixPrefix) {
 			path, protocol, err := parseUnixServer(s)
-			return upstream.UnixPrefix + path, 0, protocol, err
+			return upstream.UnixPrefix + path, 0, protocol, "", err
 		}
 		host, rest, _ = strings.Cut(s, ":")
 	}
 	if host == "" {
-		return "", 0, "", fmt.Errorf("bad server %q: empty host", s)
+		return "", 0, "", "", fmt.Errorf("bad server %q: empty host", s)
 	}
 	parts := strings.Split(rest, ":")
-	port := portOverride
+	port = portOverride
 	if parts[0] != "" {
 		p, err := strconv.Atoi(parts[0])
 		if err != nil || p < 1 || p > 65535 {
-			return "", 0, "", fmt.Errorf("bad server %q: bad port %q", s, parts[0])
+			return "", 0, "", "", fmt.Errorf("bad server %q: bad port %q", s, parts[0])
 		}
 		if port == 0 {
 			port = p
 		}
 	}
 	if port == 0 {
-		return "", 0, "", fmt.Errorf("bad server %q: no port", s)
+		return "", 0, "", "", fmt.Errorf("bad server %q: no port", s)
 	}
-	protocol := ""
 	if len(parts) > 1 && parts[1] != "" {
 		var ok bool
 		if protocol, ok = parseProtocol(parts[1]); !ok {
-			return "", 0, "", fmt.Errorf("server %q: protocol %q is not supported (ascii or meta)", s, parts[1])
+			return "", 0, "", "", fmt.Errorf("server %q: protocol %q is not supported (ascii or meta)", s, parts[1])
 		}
 	}
-	if len(parts) > 2 && parts[2] != "" && parts[2] != "plain" {
-		return "", 0, "", fmt.Errorf("server %q: security mech %q is not supported yet (only plain)", s, parts[2])
+	if len(parts) > 2 && parts[2] != "" {
+		var ok bool
+		if mech, ok = parseMech(parts[2]); !ok {
+			return "", 0, "", "", fmt.Errorf("server %q: security mech %q is not supported (plain or ssl)", s, parts[2])
+		}
 	}
 	if len(parts) > 4 {
-		return "", 0, "", fmt.Errorf("bad server %q: too many fields", s)
+		return "", 0, "", "", fmt.Errorf("bad server %q: too many fields", s)
 	}
-	return host, port, protocol, nil
+	return host, port, protocol, mech, nil
 }
 
 // parseTKOTracker reads a pool's tko_tracker (mcrouter-behaviour.md §1.4):

@@ -32,8 +32,8 @@ func TestUnsupportedFieldsWarn(t *testing.T) {
 
 func TestRoutingChangingFieldsRefused(t *testing.T) {
 	for _, tc := range []struct{ cfg, want string }{
-		{`{"pools": {"A": {"servers": ["127.0.0.1:1"], "use_ssl": true}}, "route": "PoolRoute|A"}`, "use_ssl"},
-		{`{"pools": {"A": {"servers": ["127.0.0.1:1"], "security_mech": "ssl"}}, "route": "PoolRoute|A"}`, "security_mech"},
+		{`{"pools": {"A": {"servers": ["127.0.0.1:1"], "security_mech": "fizz"}}, "route": "PoolRoute|A"}`, "security_mech"},
+		{`{"pools": {"A": {"servers": ["127.0.0.1:1:ascii:ktls12"]}}, "route": "PoolRoute|A"}`, "ktls12"},
 		{`{"pools": {"A": {"servers": ["127.0.0.1:1"]}}, "route": {"type": "PoolRoute", "pool": "A", "bucketize": true}}`, "bucketize"},
 	} {
 		_, err := Build("r.json", []byte(tc.cfg), Options{})

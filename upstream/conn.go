@@ -6,10 +6,12 @@ import (
 	"math"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/codec/mc"
+	"mcroute/tlsconn"
 )
 
 type connState uint8
@@ -317,13 +319,24 @@ func (c *Conn) dial(srv *Server) {
 	gen := c.gen
 	el, l := c.loop.el, c.loop
 	addr, timeout := c.dest.Key.Addr, srv.ConnectTimeout
+	host, cc := c.dest.Host, srv.TLS
 	go func() {
 		d := net.Dialer{Timeout: timeout}
+		start := time.Now()
 		network, address := dialNetwork(addr)
 		nc, err := d.Dial(network, address)
+		tag := &dialTag{c: c, gen: gen}
+		if err == nil && cc != nil {
+			// TLS: the handshake runs here, over the socket, within what
+			// is left of the connect timeout; the loop then continues the
+			// session in memory (transport_tls.go).
+			if tag.sec, err = cc.Handshake(nc, host, addr, start.Add(timeout)); err != nil {
+				_ = nc.Close()
+			}
+		}
 		if err == nil {
 			var ch <-chan gnet.RegisteredResult
-			ch, err = el.Enroll(gnet.NewContext(context.Background(), &dialTag{c: c, gen: gen}), nc)
+			ch, err = el.Enroll(gnet.NewContext(context.Background(), tag), nc)
 			if err != nil {
 				_ = nc.Close()
 			} else if res := <-ch; res.Err != nil {
@@ -346,6 +359,7 @@ func (c *Conn) dial(srv *Server) {
 type dialTag struct {
 	c   *Conn
 	gen uint64
+	sec *tlsconn.Client // the TLS session, handshake done; nil: plaintext
 }
 
 // Opened must be called from the engine's OnOpen for a gnet.Conn whose
@@ -358,7 +372,7 @@ func Opened(tag any, gc gnet.Conn) (*Conn, bool) {
 		return c, false
 	}
 	gc.SetContext(c)
-	c.t = transport{gc: gc}
+	c.t = transport{gc: gc, sec: t.sec}
 	c.setState(stateUp)
 	// Requests queued while connecting are now in flight.
 	add(&c.st.stats.pending, -int64(c.q.n))
@@ -407,7 +421,13 @@ func (c *Conn) dialFailed(gen uint64, err error) {
 	c.setState(stateDown)
 	res, msg := mc.ResConnectError, msgConnRefused
 	var ne net.Error
+	var he *tlsconn.HandshakeError
 	switch {
+	case errors.As(err, &he):
+		// Never plaintext instead: a server whose certificate is not
+		// accepted is a connect failure (hard: TKO at once).
+		res, msg = tlsFailure(he)
+		c.loop.logf("upstream %s: %v", c.dest.Key.Addr, he)
 	case errors.As(err, &ne) && ne.Timeout():
 		res, msg = mc.ResConnectTimeout, msgConnTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -444,36 +464,48 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(len(buf))
 		return gnet.Close
 	}
+	if c.t.sec != nil {
+		return c.onTLSTraffic(gc, buf)
+	}
+	off, act := c.replies(gc, buf)
+	if act != gnet.None {
+		_, _ = gc.Discard(len(buf))
+		return act
+	}
+	if off > 0 {
+		_, _ = gc.Discard(off)
+	}
+	return gnet.None
+}
+
+// replies parses the replies in buf (plaintext from gc) and completes
+// their requests. It returns how much of buf it consumed and gnet.Close
+// when the connection must go (see OnTraffic); then nothing of buf is
+// to be kept.
+func (c *Conn) replies(gc gnet.Conn, buf []byte) (int, gnet.Action) {
 	off := 0
 	for off < len(buf) {
 		n, ok, err := c.parse(buf[off:])
 		off += n
 		if err != nil {
-			_, _ = gc.Discard(len(buf))
 			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
-			return gnet.Close
+			return off, gnet.Close
 		}
 		if !ok {
 			break
 		}
 		switch c.match() {
 		case matchBad:
-			_, _ = gc.Discard(len(buf))
 			c.down(mc.ResRemoteError, msgBadReply, false, c.q.n)
-			return gnet.Close
+			return off, gnet.Close
 		case matchClose:
-			_, _ = gc.Discard(len(buf))
-			return gnet.Close
+			return off, gnet.Close
 		}
 		if !c.t.is(gc) { // a callback took the connection down
-			_, _ = gc.Discard(len(buf))
-			return gnet.Close
+			return off, gnet.Close
 		}
 	}
-	if off > 0 {
-		_, _ = gc.Discard(off)
-	}
-	return gnet.None
+	return off, gnet.None
 }
 
 // parse feeds buf to the reply parser of c's protocol; see

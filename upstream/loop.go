@@ -26,6 +26,9 @@ type Options struct {
 	WedgeAfter time.Duration
 	// TKO tunes health tracking; zero fields take mcrouter's defaults.
 	TKO TKOOptions
+	// Logf, if set, logs what an operator must see: why a TLS server was
+	// not accepted.
+	Logf func(format string, args ...any)
 }
 
 // DefaultOptions are used for zero fields of Options.

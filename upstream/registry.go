@@ -10,8 +10,8 @@ import (
 	"mcroute/codec/mc"
 )
 
-// The transports and protocols a destination can use. Today every server
-// is plain TCP (TLS plugs in here), speaking the ASCII protocol or, for
+// The transports and protocols a destination can use: plain TCP or TLS
+// (TransportSSL, transport_tls.go), speaking the ASCII protocol or, for
 // pools that ask for it, the meta protocol (memcached ≥ 1.6).
 const (
 	TransportPlain = "plain"
@@ -24,7 +24,7 @@ const (
 // Server, and two Servers with different timeouts share a Destination.
 type DestKey struct {
 	Addr      string // dial address, "host:port", "[v6]:port" or "unix:<path>"
-	Transport string // TransportPlain
+	Transport string // TransportPlain or TransportSSL
 	Protocol  string // ProtocolASCII or ProtocolMeta
 }
 

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"mcroute/tlsconn"
 )
 
 // Server is one destination as a config sees it: where it is, how long to
@@ -27,10 +29,14 @@ type Server struct {
 	// Protocol is how requests are written to the server: ProtocolASCII
 	// or ProtocolMeta.
 	Protocol string
+	// Transport is TransportPlain or TransportSSL (mcrouter's security
+	// mech); TLS is the client configuration of an ssl Server.
+	Transport string
+	TLS       *tlsconn.ClientConfig
 	// Key names the destination the way mcrouter's `stats servers` does:
-	// host:port:<protocol>:plain:notcompressed-<timeout_ms>.
+	// host:port:<protocol>:<mech>:notcompressed-<timeout_ms>.
 	Key string
-	// Dest is the registry's destination for Addr (plain, Protocol).
+	// Dest is the registry's destination for Addr (Transport, Protocol).
 	Dest *Destination
 }
 
@@ -45,6 +51,10 @@ func NewServer(host string, port int, timeout, connectTimeout time.Duration) *Se
 // ProtocolMeta). ASCII and meta Servers for one address have distinct
 // Destinations, hence distinct connections and stats.
 func NewServerProtocol(host string, port int, protocol string, timeout, connectTimeout time.Duration) *Server {
+	return newServer(host, port, protocol, TransportPlain, nil, timeout, connectTimeout)
+}
+
+func newServer(host string, port int, protocol, transport string, cc *tlsconn.ClientConfig, timeout, connectTimeout time.Duration) *Server {
 	if connectTimeout <= 0 {
 		connectTimeout = timeout
 	}
@@ -55,9 +65,11 @@ func NewServerProtocol(host string, port int, protocol string, timeout, connectT
 		Timeout:        timeout,
 		ConnectTimeout: connectTimeout,
 		Protocol:       protocol,
-		Dest:           Lookup(host, port, TransportPlain, protocol),
+		Transport:      transport,
+		TLS:            cc,
+		Dest:           Lookup(host, port, transport, protocol),
 	}
-	s.Key = s.Addr + ":" + protocol + ":" + TransportPlain + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
+	s.Key = s.Addr + ":" + protocol + ":" + transport + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
 	return s
 }
 

@@ -1,9 +1,13 @@
 package upstream
 
-import "github.com/panjf2000/gnet/v2"
+import (
+	"github.com/panjf2000/gnet/v2"
 
-// transport is how a Conn's bytes reach the server: today a plain gnet
-// socket; a TLS session (in-loop crypto/tls or kTLS) plugs in here later.
+	"mcroute/tlsconn"
+)
+
+// transport is how a Conn's bytes reach the server: a plain gnet socket,
+// or a TLS session run in the loop over it (sec, transport_tls.go).
 // It is a small concrete type so the request path has no interface call
 // beyond gnet's own.
 //
@@ -11,7 +15,8 @@ import "github.com/panjf2000/gnet/v2"
 // socket at once, so nothing is written to a connection that is being
 // closed; gnet's later OnClose for it is recognised as stale by is.
 type transport struct {
-	gc gnet.Conn
+	gc  gnet.Conn
+	sec *tlsconn.Client // nil: plaintext
 }
 
 // attached reports whether there is a socket to write to.
@@ -22,7 +27,13 @@ func (t *transport) is(gc gnet.Conn) bool { return t.gc != nil && t.gc == gc }
 
 // write hands b to the socket. gnet copies what write(2) does not take;
 // a failed write makes gnet close the connection inside this call.
-func (t *transport) write(b []byte) { _, _ = t.gc.Write(b) }
+func (t *transport) write(b []byte) {
+	if t.sec != nil {
+		t.writeTLS(b)
+		return
+	}
+	_, _ = t.gc.Write(b)
+}
 
 // buffered returns the bytes gnet holds that the socket has not taken.
 func (t *transport) buffered() int {
@@ -36,7 +47,7 @@ func (t *transport) buffered() int {
 // calls OnClose later, which the Conn ignores as stale).
 func (t *transport) detach(closeIt bool) {
 	gc := t.gc
-	t.gc = nil
+	t.gc, t.sec = nil, nil
 	if closeIt && gc != nil {
 		_ = gc.Close()
 	}

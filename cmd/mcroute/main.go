@@ -122,6 +122,11 @@ type options struct {
 	probeTimeoutMax     int
 	disableTKO          bool
 
+	// Outbound TLS (client_tls.go, README "TLS sidecar for a managed
+	// memcached").
+	pemCertPath, pemKeyPath, pemCAPath string
+	sslNoVerifyServers, sslVerifyPeers bool
+
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
 	defs  []string
@@ -205,6 +210,15 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	integer(&o.probeTimeoutInitial, 10000, "delay before the first probe of a TKO server, ms (each later one ×1.5)", "r", "retry-timeout", "probe-timeout-initial")
 	integer(&o.probeTimeoutMax, 60000, "longest delay between probes of a TKO server, ms", "probe-timeout-max")
 	boolean(&o.disableTKO, "no TKO tracking: requests to failing servers are always sent (no probes)", "disable-tko-tracking")
+	// Outbound TLS (client_tls.go): servers with security mech ssl
+	// (use_ssl, security_mech, host:port:ascii:ssl) are verified by
+	// default, unlike mcrouter's, which verify only with
+	// --ssl-verify-peers.
+	str(&o.pemCertPath, "", "client certificate (PEM chain) presented to TLS servers that ask for one", "pem-cert-path")
+	str(&o.pemKeyPath, "", "private key (PEM) of --pem-cert-path", "pem-key-path")
+	str(&o.pemCAPath, "", "CA certificates (PEM) that TLS servers' certificates must chain to; default: the system roots", "pem-ca-path")
+	boolean(&o.sslNoVerifyServers, "accept any TLS server certificate (self-signed test set-ups only: no protection from a man in the middle)", "ssl-no-verify-servers")
+	boolean(&o.sslVerifyPeers, "accepted for mcrouter command lines: mcroute always verifies TLS servers (see --ssl-no-verify-servers)", "ssl-verify-peers")
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -298,6 +312,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		CrossClusterTimeout:       time.Duration(o.crossClusterMs) * time.Millisecond,
 		CrossRegionTimeout:        time.Duration(o.crossRegionMs) * time.Millisecond,
 	}
+	if bopts.TLSClient, err = newTLSClient(&o, logger); err != nil { // client_tls.go
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
 	if !o.asynclogDisable {
 		bopts.Asynclog, bopts.AsynclogPortOverride = spool, o.asynclogPortOverride
 	}
@@ -358,6 +376,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		},
 	}
+	eopts.Upstream.Logf = logger.Printf // TLS servers refused, and why
 	eopts.Upstream.MaxPending = o.targetMaxInflight
 	eopts.Upstream.TKO = upstream.TKOOptions{
 		Disable:          o.disableTKO,
