@@ -26,6 +26,7 @@ func NewUnixServer(path, protocol string, timeout, connectTimeout time.Duration)
 		Timeout:        timeout,
 		ConnectTimeout: connectTimeout,
 		Protocol:       protocol,
+		Transport:      TransportPlain,
 		Dest:           registry.lookupAddr(addr, path, 0, TransportPlain, protocol),
 	}
 	s.Key = path + ":0:" + protocol + ":" + TransportPlain + ":notcompressed-" + strconv.FormatInt(timeout.Milliseconds(), 10)
