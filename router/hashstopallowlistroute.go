@@ -25,7 +25,7 @@ type hashStopAllowListRoute struct {
 var msgHashStopNotPermitted = []byte("Hash stop not permited")
 
 func (r *hashStopAllowListRoute) allowed(key []byte) bool {
-	if bytes.Index(key, hashStop) < 0 {
+	if !bytes.Contains(key, hashStop) {
 		return true
 	}
 	for _, p := range r.prefixes {

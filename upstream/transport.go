@@ -19,9 +19,6 @@ type transport struct {
 	sec *tlsconn.Client // nil: plaintext
 }
 
-// attached reports whether there is a socket to write to.
-func (t *transport) attached() bool { return t.gc != nil }
-
 // is reports whether gc is the attached socket.
 func (t *transport) is(gc gnet.Conn) bool { return t.gc != nil && t.gc == gc }
 
