@@ -3,9 +3,10 @@
 // # Types
 //
 //   - Registry and Destination: every server the process has been
-//     configured with, keyed by DestKey (address, transport, protocol;
-//     today "plain", and "ascii" or "meta"), so ASCII and meta connections
-//     to one address are separate destinations. A Destination outlives configs: it holds
+//     configured with, keyed by DestKey (address — "host:port" or
+//     "unix:<path>" —, transport "plain" or "ssl", protocol "ascii" or
+//     "meta"), so plain and TLS, ASCII and meta connections to one address
+//     are separate destinations. A Destination outlives configs: it holds
 //     one padded slot per event loop (that loop's Conn and its counters,
 //     written only by that loop, summed by `stats servers`) and a Health
 //     that every loop shares (atomics: connections up, connection failures,
@@ -20,8 +21,10 @@
 //   - Loop: one event loop's upstream state (its Conns, the dirty and down
 //     lists, timers, the cached clock, the sweep deadline).
 //   - Conn: one loop's connection to one Destination, composed of a
-//     transport (transport.go: the gnet socket; the seam where TLS plugs
-//     in), a queue (queue.go: the ring FIFO of pending requests) and a
+//     transport (transport.go: the gnet socket, and for security mech
+//     "ssl" an in-loop TLS session, transport_tls.go and tlsconn: the
+//     handshake runs in the dial goroutine, then records are opened and
+//     sealed on the loop, one sealed batch per flush), a queue (queue.go: the ring FIFO of pending requests) and a
 //     protocol pipeline, chosen when the Conn is created from its
 //     Destination's protocol (a pool's "protocol": "meta" or a server
 //     string's ":meta"; ASCII by default): ascii.go's asciiProto validates
