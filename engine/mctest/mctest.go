@@ -128,7 +128,44 @@ func (m *Memcached) Kill() {
 // Pause stops the server with SIGSTOP: its socket stays open and accepts
 // connections (the kernel's backlog) but nothing is answered. Resume
 // undoes it; a paused server is resumed before it is killed.
-func (m *Memcached) Pause() { m.signal(syscall.SIGSTOP) }
+//
+// It returns once every thread of the server is stopped: kill(2) returns
+// before a busy thread on another CPU has stopped, and such a thread could
+// still answer a request sent right after Pause.
+func (m *Memcached) Pause() {
+	m.signal(syscall.SIGSTOP)
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && !allStopped(m.cmd.Process.Pid) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allStopped reports whether every thread of process pid is in state T
+// (stopped), from /proc; true where /proc cannot be read.
+func allStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		// The state is the field after the parenthesised command name.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) {
+			return true
+		}
+		if st := b[i+2]; st != 'T' && st != 't' {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume continues a paused server (SIGCONT).
 func (m *Memcached) Resume() { m.signal(syscall.SIGCONT) }
