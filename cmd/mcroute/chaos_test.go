@@ -551,8 +551,9 @@ func TestChaos(t *testing.T) {
 			dkeys = append(dkeys, fmt.Sprintf("d:%d:%d", w, n))
 		}
 	}
-	routes := map[string]map[string]bool{}
-	var dbg []string // route(get) of t-keys, route(delete) of d-keys
+	routes := map[string]map[string]bool{} // over every layout
+	var byLayout [3]map[string][]string    // per layout
+	var dbg []string                       // route(get) of t-keys, route(delete) of d-keys
 	for _, k := range keys {
 		dbg = append(dbg, "__mcrouter__.route(get,"+k+")")
 	}
@@ -562,6 +563,7 @@ func TestChaos(t *testing.T) {
 	keys = append(keys, dkeys...)
 	for layout := 2; layout >= 0; layout-- {
 		applyGood(chaosConfig(layout, ms))
+		byLayout[layout] = map[string][]string{}
 		for lo := 0; lo < len(dbg); lo += 500 {
 			hi := min(lo+500, len(dbg))
 			var b strings.Builder
@@ -583,6 +585,7 @@ func TestChaos(t *testing.T) {
 				for _, s := range strings.Fields(v) {
 					routes[k][s] = true
 				}
+				byLayout[layout][k] = strings.Fields(v)
 			}
 		}
 	}
@@ -599,11 +602,33 @@ func TestChaos(t *testing.T) {
 	if moved == 0 {
 		t.Fatal("the good layouts move no key")
 	}
-	serversOf := func(key string) []string {
+	// Layout changes during the run, for serversOf.
+	type change struct {
+		at     time.Time
+		layout int
+	}
+	var changesMu sync.Mutex
+	changes := []change{{time.Now(), 0}}
+	// serversOf is where key could go in [from, to]: under the layout in
+	// force at from and every layout written since (a reload takes effect
+	// within the 3 s applyGood allows).
+	serversOf := func(key string, from, to time.Time) []string {
+		changesMu.Lock()
+		defer changesMu.Unlock()
+		set := map[string]bool{}
+		for i, c := range changes {
+			// c is in force from c.at until up to 3 s after the next change.
+			if !c.at.After(to) && (i+1 == len(changes) || changes[i+1].at.Add(3*time.Second).After(from)) {
+				for _, s := range byLayout[c.layout][key] {
+					set[s] = true
+				}
+			}
+		}
 		var out []string
-		for s := range routes[key] {
+		for s := range set {
 			out = append(out, s)
 		}
+		sort.Strings(out)
 		return out
 	}
 	// Every d-key is stored before the run; during it they are only read
@@ -738,6 +763,9 @@ func TestChaos(t *testing.T) {
 			m.Resume()
 			h.up(win)
 		case "config":
+			changesMu.Lock()
+			changes = append(changes, change{time.Now(), e.server})
+			changesMu.Unlock()
 			applyGood(chaosConfig(e.server, ms))
 		case "bad config":
 			applyBad(chaosBadConfigs(ms)[e.server])
@@ -764,21 +792,24 @@ func TestChaos(t *testing.T) {
 	// The tracked requests: every error is on a key whose server was
 	// unhealthy then, and no request hung or read a wrong value.
 	unexplained := 0
-	tko := 0
+	tko, tErrs := 0, 0
 	for _, f := range tr.failures {
 		if f.kind == "TKO reply" {
 			tko++
 		}
+		if strings.HasPrefix(f.key, "t:") {
+			tErrs++
+		}
 		switch f.kind {
 		case "TKO reply", "server timeout", "SERVER_ERROR other":
-			if f.op != "delete" && h.unhealthy(serversOf(f.key), f.start, f.done) {
+			if f.op != "delete" && h.unhealthy(serversOf(f.key, f.start, f.done), f.start, f.done) {
 				continue
 			}
 		}
 		unexplained++
 		if unexplained <= 20 {
 			t.Errorf("%s %s at +%.3fs (%.0f ms): %s: %q (servers %v)", f.op, f.key, f.start.Sub(start).Seconds(),
-				float64(f.done.Sub(f.start).Microseconds())/1000, f.kind, f.reply, serversOf(f.key))
+				float64(f.done.Sub(f.start).Microseconds())/1000, f.kind, f.reply, serversOf(f.key, f.start, f.done))
 		}
 	}
 	if unexplained > 0 {
@@ -792,8 +823,8 @@ func TestChaos(t *testing.T) {
 		outcomes = append(outcomes, fmt.Sprintf("  %-40s %d", k, n))
 	}
 	sort.Strings(outcomes)
-	t.Logf("tracked: %d requests, %d errors (%d TKO replies), slowest reply %v\n%s",
-		tr.requests, len(tr.failures), tko, tr.maxLat.Round(time.Millisecond), strings.Join(outcomes, "\n"))
+	t.Logf("tracked: %d requests, %d errors (%d TKO replies; %d on failover keys, the rest on d-keys), slowest reply %v\n%s",
+		tr.requests, len(tr.failures), tko, tErrs, tr.maxLat.Round(time.Millisecond), strings.Join(outcomes, "\n"))
 
 	// The bench runs: no wrong key or value, no hang, no lost connection;
 	// error replies are reported (the bench library does not say which key).
