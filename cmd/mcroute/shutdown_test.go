@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -127,7 +126,7 @@ func testGracefulShutdown(t *testing.T, bin string, extra ...string) {
 	const serverTimeout = 1500 * time.Millisecond
 	port := mctest.FreePort(t, "127.0.0.1")
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config", "file:"+cfg, "--num-proxies", "2", "-t", fmt.Sprint(serverTimeout.Milliseconds()),
 		"--asynclog-disable")
@@ -136,10 +135,15 @@ func testGracefulShutdown(t *testing.T, bin string, extra ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Only the waiting goroutine touches cmd's state; the test learns of
+	// the exit through waitDone.
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	waitDone := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(waitDone) }()
 	defer func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-waitDone:
+		default:
 			_ = cmd.Process.Kill()
 		}
 	}()
@@ -173,8 +177,10 @@ func testGracefulShutdown(t *testing.T, bin string, extra ...string) {
 
 	// While the slow get is still waiting, new connections are refused.
 	time.Sleep(200 * time.Millisecond)
-	if cmd.ProcessState != nil {
+	select {
+	case <-waitDone:
 		t.Fatalf("mcroute exited before the slow request was answered\n%s", stderr.String())
+	default:
 	}
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
