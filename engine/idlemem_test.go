@@ -98,13 +98,17 @@ func TestIdleConnHeap(t *testing.T) {
 	const base = 1 // the setup client
 	waitConns(t, p.E, base)
 	before := heapAfterGC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	for i := 0; i < conns; i++ {
 		fds = append(fds, dial())
 	}
 	waitConns(t, p.E, base+conns)
+	runtime.ReadMemStats(&ms1)
 	after := heapAfterGC()
 	per := (int64(after) - int64(before)) / conns
-	t.Logf("%d idle connections: heap %d → %d B, %d B per connection", conns, before, after, per)
+	t.Logf("%d idle connections: heap %d → %d B, %d B per connection (allocated while connecting: %d B, %d objects per connection)",
+		conns, before, after, per, (ms1.TotalAlloc-ms0.TotalAlloc)/conns, (ms1.Mallocs-ms0.Mallocs)/conns)
 	if f := os.Getenv("MCROUTE_IDLE_HEAP_PROFILE"); f != "" {
 		w, err := os.Create(f)
 		if err != nil {
