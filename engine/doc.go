@@ -8,10 +8,13 @@
 //	loopState   per event loop: upstream.Loop, router.Ctx, free lists of
 //	            slots and keyReqs, dirty and paused sessions, the bytes
 //	            held for all its clients, counters.
-//	session     per client connection: codec.Parser, the FIFO of slots
-//	            awaiting replies (slotRing, sized by what is in flight),
-//	            the bytes held for it and the request whose keys are not
-//	            all sent yet (waiting).
+//	session     per client connection: the FIFO of slots awaiting
+//	            replies (slotRing, sized by what is in flight), the bytes
+//	            held for it and the request whose keys are not all sent
+//	            yet (waiting). Its codec.Parser and the ring's array are
+//	            lent by the loop while it is busy (a parser is kept only
+//	            while a request is half parsed): an idle connection is
+//	            128 B of session plus gnet's conn (PERF.md).
 //	slot        one client request: its keys, its reply (or, for a get,
 //	            its keys' replies), how many keys were sent and answered,
 //	            and how many bytes it holds.

@@ -249,6 +249,16 @@ func (e *Engine) LoopWakeups() uint64 {
 	return n
 }
 
+// OpenConns returns the number of client connections open, summed over
+// loops.
+func (e *Engine) OpenConns() int64 {
+	var n int64
+	for _, ls := range *e.list.Load() {
+		n += ls.stats.connsOpen.Load()
+	}
+	return n
+}
+
 // OnBoot remembers the gnet.Engine for Stop.
 func (e *Engine) OnBoot(eng gnet.Engine) gnet.Action {
 	e.engMu.Lock()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"mcroute/codec"
 	"mcroute/codec/mc"
 	"mcroute/router"
 	"mcroute/upstream"
@@ -26,11 +27,15 @@ type loopState struct {
 
 	freeSlots []*slot
 	freeKeys  []*keyReq
-	iov       [][]byte // scratch for session.flush
-	done      []*slot  // scratch for session.flush
-	wbuf      []byte   // scratch for session.write
-	sbuf      []byte   // scratch for rendering stats
-	spare     []*session
+	// Lent to sessions while they are busy (see session.p, slotRing):
+	// parsers, and the slot rings' arrays.
+	freeParsers []*codec.Parser
+	rings       ringPool
+	iov         [][]byte // scratch for session.flush
+	done        []*slot  // scratch for session.flush
+	wbuf        []byte   // scratch for session.write
+	sbuf        []byte   // scratch for rendering stats
+	spare       []*session
 
 	wake   gnet.Runnable // does nothing: run through Execute, it makes the loop run a batch
 	retain bool          // a new config was bound: close Conns it dropped
@@ -180,6 +185,32 @@ func (ls *loopState) getKey() *keyReq {
 	}
 	return &keyReq{}
 }
+
+// getParser lends a parser to a session that has input to parse.
+func (ls *loopState) getParser() *codec.Parser {
+	if n := len(ls.freeParsers); n > 0 {
+		p := ls.freeParsers[n-1]
+		ls.freeParsers[n-1] = nil
+		ls.freeParsers = ls.freeParsers[:n-1]
+		return p
+	}
+	return new(codec.Parser)
+}
+
+// putParser takes back a parser, reset (it keeps its buffers unless they
+// grew unusually big). The free list is bounded: only sessions with a
+// request half parsed keep one, and after a burst of those the extra
+// parsers are left to the GC.
+func (ls *loopState) putParser(p *codec.Parser) {
+	if len(ls.freeParsers) >= maxFreeParsers {
+		return
+	}
+	p.Reset()
+	ls.freeParsers = append(ls.freeParsers, p)
+}
+
+// maxFreeParsers bounds a loop's free list of parsers.
+const maxFreeParsers = 256
 
 // releaseSlot returns sl and its keyReqs to the free lists.
 func (ls *loopState) releaseSlot(sl *slot) {

@@ -16,7 +16,10 @@ import (
 type session struct {
 	ls *loopState
 	c  gnet.Conn
-	p  codec.Parser
+	// p is lent by the loop (loopState.getParser) while the connection is
+	// inside process, and kept only while a request is half parsed, so an
+	// idle connection holds no parser and none of its scratch buffers.
+	p *codec.Parser
 
 	q           slotRing // requests awaiting their turn to reply, oldest first
 	outstanding int      // slots in q not yet complete
@@ -213,7 +216,7 @@ func (s *session) canParse() bool {
 	if s.waiting != nil || s.dead {
 		return false
 	}
-	if s.p.Pending() {
+	if s.p != nil && s.p.Pending() {
 		return true // finish the request under way; the hard cap bounds it
 	}
 	if m := s.ls.e.opts.MaxClientOutstanding; m > 0 && s.outstanding >= m {
@@ -244,6 +247,7 @@ func (s *session) process() {
 	if s.waiting != nil {
 		s.pump()
 	}
+	defer s.returnParser()
 	if s.ls.drain.on { // drain.go: answer what was parsed, parse no more
 		s.discardInput()
 		return
@@ -257,6 +261,9 @@ func (s *session) process() {
 		if n == 0 {
 			return
 		}
+		if s.p == nil {
+			s.p = s.ls.getParser()
+		}
 		buf, _ := s.c.Peek(min(n, peekChunk))
 		off, more := s.parse(buf)
 		if off > 0 {
@@ -266,6 +273,16 @@ func (s *session) process() {
 			return
 		}
 	}
+}
+
+// returnParser gives the parser back to the loop unless a request is half
+// parsed (or the connection is closing: its parser is broken or done).
+func (s *session) returnParser() {
+	if s.p == nil || s.p.Pending() && !s.closing && !s.dead {
+		return
+	}
+	s.ls.putParser(s.p)
+	s.p = nil
 }
 
 // parse parses and dispatches requests from buf; it returns the bytes
@@ -326,7 +343,7 @@ func (s *session) push(op mc.Op, noreply bool) *slot {
 	sl := s.ls.getSlot()
 	sl.s, sl.op, sl.noreply = s, op, noreply
 	sl.account(slotCost)
-	s.q.push(sl)
+	s.q.push(sl, &s.ls.rings)
 	s.outstanding++
 	return sl
 }
@@ -544,7 +561,7 @@ func (s *session) flush() {
 			}
 			break
 		}
-		s.q.pop()
+		s.q.pop(&ls.rings)
 		done = append(done, sl)
 		if sl.quit {
 			if len(sl.out) > 0 {
@@ -701,8 +718,12 @@ func (s *session) onClose() {
 	ls.untrack(s)
 	ls.stats.connsOpen.Add(-1)
 	s.waiting = nil
+	if s.p != nil {
+		ls.putParser(s.p)
+		s.p = nil
+	}
 	for s.q.len() > 0 {
-		sl := s.q.pop()
+		sl := s.q.pop(&ls.rings)
 		sl.pending -= len(sl.keys) - sl.next
 		if sl.pending == 0 {
 			ls.releaseSlot(sl)

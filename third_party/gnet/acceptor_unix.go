@@ -17,6 +17,7 @@
 package gnet
 
 import (
+	"net"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -53,7 +54,8 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 			return el.acceptFailed(err, true)
 		}
 
-		remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
+		// mcroute patch: no net.TCPAddr per connection (connection_remote_mcroute.go).
+		remoteAddr := el.balanceAddr(sa)
 		network := el.listeners[fd].network
 		if opts := el.engine.opts; opts.TCPKeepAlive > 0 && network == "tcp" &&
 			(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
@@ -109,7 +111,8 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return el.acceptFailed(err, false)
 	}
 
-	remoteAddr := socket.SockaddrToTCPOrUnixAddr(sa)
+	// mcroute patch: no net.TCPAddr per connection (connection_remote_mcroute.go).
+	var remoteAddr net.Addr
 	if opts := el.engine.opts; opts.TCPKeepAlive > 0 && el.listeners[fd].network == "tcp" &&
 		(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
 		// TCP keepalive options are not inherited from the listening socket

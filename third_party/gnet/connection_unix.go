@@ -461,10 +461,15 @@ func (c *conn) OutboundBuffered() int {
 	return c.outboundBuffer.Buffered()
 }
 
-func (c *conn) Context() any         { return c.ctx }
-func (c *conn) SetContext(ctx any)   { c.ctx = ctx }
-func (c *conn) LocalAddr() net.Addr  { return c.localAddr }
-func (c *conn) RemoteAddr() net.Addr { return c.remoteAddr }
+func (c *conn) Context() any        { return c.ctx }
+func (c *conn) SetContext(ctx any)  { c.ctx = ctx }
+func (c *conn) LocalAddr() net.Addr { return c.localAddr }
+func (c *conn) RemoteAddr() net.Addr {
+	if c.remoteAddr == nil { // mcroute patch: accepted conns build it on demand
+		return c.lazyRemoteAddr()
+	}
+	return c.remoteAddr
+}
 
 // Implementation of Socket interface
 
