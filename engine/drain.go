@@ -39,9 +39,11 @@ import (
 // drainState is a loop's part of draining. Only the loop touches it.
 type drainState struct {
 	on bool
-	// sessions are the loop's open client connections; true once the
-	// connection's write side is shut down (drain mode, all answered).
-	sessions map[*session]bool
+	// sessions are the loop's open client connections (each knows its
+	// index, session.drainIdx; session.fin is set once its write side is
+	// shut down: drain mode, all answered). A slice rather than a map, so
+	// an idle connection costs one pointer here.
+	sessions []*session
 	// left is the number of open connections not answered in full yet
 	// (written by the loop at every sweep, read by Drain).
 	left atomic.Int64
@@ -54,18 +56,30 @@ const drainLinger = 250 * time.Millisecond
 // track and untrack keep drainState.sessions (on connection open and
 // close; never per request).
 func (ls *loopState) track(s *session) {
-	if ls.drain.sessions == nil {
-		ls.drain.sessions = map[*session]bool{}
-	}
-	ls.drain.sessions[s] = false
+	s.drainIdx = int32(len(ls.drain.sessions))
+	ls.drain.sessions = append(ls.drain.sessions, s)
 }
 
-func (ls *loopState) untrack(s *session) { delete(ls.drain.sessions, s) }
+// untrack removes s by moving the last session into its place.
+func (ls *loopState) untrack(s *session) {
+	l := ls.drain.sessions
+	i := int(s.drainIdx)
+	if i >= len(l) || l[i] != s {
+		return
+	}
+	last := l[len(l)-1]
+	l[i], last.drainIdx = last, int32(i)
+	l[len(l)-1] = nil
+	ls.drain.sessions = l[:len(l)-1]
+	if cap(ls.drain.sessions) > 1024 && len(ls.drain.sessions) < cap(ls.drain.sessions)/4 {
+		ls.drain.sessions = append([]*session(nil), ls.drain.sessions...)
+	}
+}
 
 // beginDrain puts the loop in drain mode (a runnable on the loop).
 func (ls *loopState) beginDrain() {
 	ls.drain.on = true
-	for s := range ls.drain.sessions {
+	for _, s := range ls.drain.sessions {
 		if !s.closed && !s.dead {
 			s.discardInput()
 		}
@@ -80,15 +94,21 @@ func (ls *loopState) beginDrain() {
 // buffered output) is an event on the loop.
 func (ls *loopState) drainSweep() {
 	left := 0
-	for s, done := range ls.drain.sessions {
-		if done || s.closed || s.dead {
+	// Backwards: dropping a session may untrack it, which moves the last
+	// one (already visited) into its place.
+	for i := len(ls.drain.sessions) - 1; i >= 0; i-- {
+		if i >= len(ls.drain.sessions) {
+			continue
+		}
+		s := ls.drain.sessions[i]
+		if s.fin || s.closed || s.dead {
 			continue
 		}
 		if s.q.len() > 0 || s.waiting != nil || s.c.OutboundBuffered() > 0 {
 			left++
 			continue
 		}
-		ls.drain.sessions[s] = true
+		s.fin = true
 		if err := unix.Shutdown(s.c.Fd(), unix.SHUT_WR); err != nil {
 			s.drop() // not a socket we can half-close: close it now
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"net"
 	"net/netip"
 
@@ -21,27 +22,34 @@ type session struct {
 	// idle connection holds no parser and none of its scratch buffers.
 	p *codec.Parser
 
-	q           slotRing // requests awaiting their turn to reply, oldest first
-	outstanding int      // slots in q not yet complete
+	q slotRing // requests awaiting their turn to reply, oldest first
+
+	// waiting is a request whose keys are not all sent yet (dispatch is
+	// windowed); nothing after it is parsed until it is.
+	waiting *slot
+
+	// ip is the client's IP with --retain-source-ip, else nil (a pointer,
+	// so that connections without it do not pay for it).
+	ip *netip.Addr
 
 	// Memory accounting (see doc.go, "Memory bounds").
 	held     int // bytes held for this client: slots, keys, values, replies not yet written
 	pend     int // estimated bytes of replies to keys sent and not answered
 	inflight int // keys sent to the router and not answered
-	estKey   int // estimated reply size of the next get key sent
-	parsed   int // bytes the parser has consumed of a request not complete yet
 
-	// waiting is a request whose keys are not all sent yet (dispatch is
-	// windowed); nothing after it is parsed until it is.
-	waiting *slot
+	// The fields below are 32-bit and packed with the flags, so that a
+	// session is 128 bytes (an idle connection's cost, doc.go).
+	outstanding int32 // slots in q not yet complete
+	estKey      int32 // estimated reply size of the next get key sent (≤ MaxValueLen)
+	parsed      int32 // bytes the parser has consumed of a request not complete yet (≤ a line plus MaxValueLen)
+	drainIdx    int32 // index in ls.drain.sessions (drain.go)
 
 	dirty    bool // on ls.dirty
 	inPaused bool // on ls.paused
 	closing  bool // no more parsing: a quit or a fatal parse error is queued
 	dead     bool // dropped by mcroute; gnet closes it
 	closed   bool // gnet closed the connection
-
-	ip netip.Addr // the client's IP with --retain-source-ip, else invalid
+	fin      bool // draining: answered in full, write side shut down
 }
 
 // slot is one client request in the session's FIFO.
@@ -136,12 +144,23 @@ func (sl *slot) estimate(d int) {
 	}
 }
 
+// clientIP returns the client's IP with --retain-source-ip, else the zero
+// Addr.
+func (s *session) clientIP() netip.Addr {
+	if s.ip == nil {
+		return netip.Addr{}
+	}
+	return *s.ip
+}
+
 func (ls *loopState) newSession(c gnet.Conn) *session {
 	s := &session{ls: ls, c: c, estKey: firstEst}
 	if ls.e != nil && ls.e.opts.RetainSourceIP {
 		if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-			s.ip, _ = netip.AddrFromSlice(ta.IP)
-			s.ip = s.ip.Unmap()
+			if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+				ip = ip.Unmap()
+				s.ip = &ip
+			}
 		}
 	}
 	ls.stats.connsOpen.Add(1)
@@ -188,7 +207,7 @@ func (s *session) over() bool {
 // loop is over its hard cap while this client holds a part of it.
 func (s *session) overCap() bool {
 	o := &s.ls.e.opts
-	if s.held+s.parsed+s.c.InboundBuffered()+s.c.OutboundBuffered() > o.MaxClientBuffer {
+	if s.held+int(s.parsed)+s.c.InboundBuffered()+s.c.OutboundBuffered() > o.MaxClientBuffer {
 		return true
 	}
 	return s.ls.held > o.MaxLoopBuffer && s.held > o.OutboundHighWater
@@ -219,7 +238,7 @@ func (s *session) canParse() bool {
 	if s.p != nil && s.p.Pending() {
 		return true // finish the request under way; the hard cap bounds it
 	}
-	if m := s.ls.e.opts.MaxClientOutstanding; m > 0 && s.outstanding >= m {
+	if m := s.ls.e.opts.MaxClientOutstanding; m > 0 && int(s.outstanding) >= m {
 		return false
 	}
 	return !s.over()
@@ -317,7 +336,7 @@ func (s *session) parse(buf []byte) (off int, more bool) {
 			continue
 		}
 		if !ok {
-			s.parsed += n
+			s.parsed += int32(n)
 			break
 		}
 		s.parsed = 0
@@ -378,7 +397,7 @@ func (s *session) addKey(sl *slot, r *codec.Request, key []byte) *keyReq {
 	k.key = append(k.key[:0], key...)
 	k.Request = mc.Request{
 		Op: r.Op, Flags: r.Flags, Exptime: r.Exptime, HasExptime: r.HasExptime,
-		Cas: r.Cas, Delta: r.Delta, Key: k.key, ClientIP: s.ip,
+		Cas: r.Cas, Delta: r.Delta, Key: k.key, ClientIP: s.clientIP(),
 	}
 	if r.Op.IsStorage() {
 		k.val = append(k.val[:0], r.Value...)
@@ -440,7 +459,7 @@ func (s *session) pump() {
 		sl.next++
 		k.est = minEst
 		if sl.op.IsGet() {
-			k.est = s.estKey
+			k.est = int(s.estKey)
 		}
 		sl.estimate(k.est)
 		s.inflight++
@@ -461,10 +480,10 @@ func (k *keyReq) OnReply(rep *mc.Reply) {
 		if sl.op.IsGet() {
 			// Follow the size of this client's get replies: jump up at
 			// once, come down slowly.
-			if n := len(k.out); n >= s.estKey {
-				s.estKey = n
+			if n := len(k.out); n >= int(s.estKey) {
+				s.estKey = int32(min(n, math.MaxInt32))
 			} else {
-				s.estKey = max(minGet, s.estKey-(s.estKey-n)>>3)
+				s.estKey = int32(max(minGet, int(s.estKey)-(int(s.estKey)-n)>>3))
 			}
 		}
 	}
