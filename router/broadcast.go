@@ -15,7 +15,9 @@ func newBroadcast(dests []Handle) Handle {
 
 // broadcastDests returns one destination per server of the config, in
 // server index order: the first destination built for it by a pool, or a
-// plain one for a server no pool names (there is none today).
+// plain one for a server no pool names (there is none today). Servers that
+// only an embedded router names (CarbonLookasideRoute's cache) are left
+// out: in mcrouter they belong to another router instance.
 func (b *builder) broadcastDests() []Handle {
 	dests := make([]Handle, len(b.servers))
 	for _, p := range b.poolOrder {
@@ -25,10 +27,15 @@ func (b *builder) broadcastDests() []Handle {
 			}
 		}
 	}
+	out := dests[:0]
 	for i, srv := range b.servers {
+		if dests[i] == nil && b.sideOnly[i] {
+			continue // an embedded router's server (CarbonLookasideRoute)
+		}
 		if dests[i] == nil {
 			dests[i] = newDestination(i, srv, "broadcast", i, false, 0)
 		}
+		out = append(out, dests[i])
 	}
-	return dests
+	return out
 }

@@ -317,6 +317,9 @@ type builder struct {
 	warnings []string
 	// rateLimits counts the RateLimitRoutes built: each one's id.
 	rateLimits int
+	// sideOnly are the servers (by index) that only an embedded router
+	// (CarbonLookasideRoute's cache) names: flush_all does not reach them.
+	sideOnly map[int]bool
 }
 
 // warnUnsupported records a warning for each of fields that v has: config

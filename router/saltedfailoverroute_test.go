@@ -41,10 +41,3 @@ func TestSaltedFailoverRouteBuild(t *testing.T) {
 		}
 	}
 }
-
-func TestCarbonLookasideRouteRefused(t *testing.T) {
-	got := buildErr(t, `{"route":{"type":"CarbonLookasideRoute","child":"NullRoute","prefix":"p","ttl":10}}`)
-	if !strings.Contains(got, "t.json:1: CarbonLookasideRoute is not supported by mcroute: it caches replies through an embedded mcrouter client") {
-		t.Errorf("%s", got)
-	}
-}
