@@ -455,3 +455,21 @@ func (c *Conn) Close() {
 		c.mode = modeFailed
 	}
 }
+
+// NewRecordConn returns a Conn already established on the in-loop record
+// layer, from traffic secrets obtained elsewhere (a handshake whose key log
+// was captured): rx decrypts what the peer sends, tx seals what we send,
+// each with the sequence number of its next record. client says which side
+// we are (a client ignores the server's session tickets). It serves the
+// outbound direction and load generators; suite must be TLS 1.3 AES-GCM.
+func NewRecordConn(client bool, suite uint16, rxSecret []byte, rxSeq uint64, txSecret []byte, txSeq uint64, bufs *Buffers) (*Conn, error) {
+	rx, err := newHalfConn(suite, rxSecret, rxSeq)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := newHalfConn(suite, txSecret, txSeq)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{mode: modeRecord, client: client, rx: rx, tx: tx, bufs: bufs}, nil
+}

@@ -220,4 +220,3 @@ func countAppRecords(suite uint16, secret, sent []byte) uint64 {
 	}
 	return hc.seq
 }
-
