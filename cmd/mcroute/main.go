@@ -106,6 +106,7 @@ type options struct {
 	runtimeVarsFile      string
 	targetMaxShadow      int
 	disableShardSplit    bool
+	tls                  tlsOptions
 
 	// defs is every option's long name in definition order (what
 	// __mcrouter__.options lists); aliases are in names.
@@ -179,6 +180,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.runtimeVarsFile, "", "JSON file of runtime variables (shadow key fractions); re-read when it changes", "runtime-vars-file")
 	integer(&o.targetMaxShadow, 1000, "max shadow requests pending per server per loop; more are dropped (<0: no cap)", "target-max-shadow-requests")
 	boolean(&o.disableShardSplit, "ignore PoolRoute shard_splits", "disable-shard-split-route")
+	defineTLSFlags(&o.tls, str, integer, boolean)
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -275,10 +277,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	addrs, err := listenAddrs(o.listen, o.ports)
+	var addrs, tlsAddrs []string
+	if o.ports != "" || o.tls.sslPorts == "" {
+		addrs, err = listenAddrs(o.listen, o.ports)
+	}
+	if err == nil && o.tls.sslPorts != "" {
+		tlsAddrs, err = listenAddrs(o.listen, o.tls.sslPorts)
+	}
 	if err != nil {
 		logger.Printf("%v", err)
 		return exitBadConfig
+	}
+	tlsSrv, err := o.tls.tlsServer(logger.Printf)
+	if err != nil {
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
+	if tlsSrv != nil {
+		defer tlsSrv.Close()
 	}
 	if o.numProxies < 1 {
 		logger.Printf("--num-proxies must be at least 1")
@@ -295,6 +311,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stop := make(chan struct{}, 1)
 	eopts := engine.Options{
 		Addrs:                addrs,
+		TLSAddrs:             tlsAddrs,
+		TLS:                  tlsSrv,
 		NumLoops:             o.numProxies,
 		LockOSThread:         o.lockOSThread,
 		ThreadAffinity:       o.threadAffinity,
@@ -433,6 +451,7 @@ func (e *readError) Error() string { return "Can not read config: " + e.err.Erro
 // flag's long name with '-' turned into '_'.
 var mcrouterOptionNames = map[string]string{
 	"port":           "ports",
+	"ssl-port":       "ssl_ports",
 	"route-prefix":   "default_route",
 	"server-timeout": "server_timeout_ms",
 }
