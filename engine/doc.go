@@ -46,6 +46,16 @@
 // (Router.OnStore) so that idle ones bind the new config too. See PERF.md
 // for the measured cost.
 //
+// # TLS
+//
+// A client on a TLS port (Options.TLSAddrs) has a tlsSession as its gnet
+// context (tls.go): during the handshake the loop only passes bytes to
+// and from tlsconn's worker pool; then an ordinary session is created whose
+// gnet.Conn is a tlsWire, which decrypts on Peek (up to 64 KiB ahead; the
+// rest waits in gnet's buffer, so backpressure holds) and seals each write,
+// one batch of replies, into as few records as its size allows. Plain
+// sessions keep the socket as their gnet.Conn: their path is unchanged.
+//
 // stats is rendered when its slot reaches the head of the FIFO, so it
 // counts every request pipelined before it. flush_all goes through the
 // config's broadcast handle (router.Config.Broadcast, an AllSync over

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"mcroute/router"
+	"mcroute/tlsconn"
 	"mcroute/upstream"
 )
 
@@ -22,6 +24,10 @@ type Options struct {
 	// Addrs are the listen addresses, "host:port" ("[::1]:5000" for IPv6,
 	// ":5000" for every address).
 	Addrs []string
+	// TLSAddrs are listen addresses whose clients speak TLS (--ssl-port),
+	// served with TLS.
+	TLSAddrs []string
+	TLS      *tlsconn.Server
 	// NumLoops is the number of event loops (--num-proxies); 0: one per core.
 	NumLoops int
 	// LockOSThread pins each loop to an OS thread.
@@ -105,7 +111,8 @@ type Engine struct {
 
 	pinned atomic.Int32 // loops pinned to their CPU (ThreadAffinity)
 
-	draining atomic.Bool // Drain was called (drain.go)
+	draining atomic.Bool      // Drain was called (drain.go)
+	tlsPorts []netip.AddrPort // TLSAddrs, parsed
 }
 
 // New returns an Engine routing with r.
@@ -126,6 +133,9 @@ func New(r *router.Router, opts Options) *Engine {
 		opts.Logf = func(string, ...any) {}
 	}
 	e := &Engine{opts: opts, router: r, start: time.Now(), loops: map[gnet.EventLoop]*loopState{}, started: make(chan struct{})}
+	if opts.TLS != nil {
+		e.tlsPorts = parseListenAddrs(opts.TLSAddrs)
+	}
 	empty := []*loopState{}
 	e.list.Store(&empty)
 	e.debug = e.newDebugInfo()
@@ -139,12 +149,15 @@ func New(r *router.Router, opts Options) *Engine {
 // Stop, otherwise the reason it stopped. Running out of file descriptors
 // is not a reason: accepting pauses and resumes when descriptors free up.
 func (e *Engine) Run() error {
-	if len(e.opts.Addrs) == 0 {
+	if len(e.opts.Addrs) == 0 && len(e.opts.TLSAddrs) == 0 {
 		return errors.New("engine: no listen address")
 	}
-	addrs := make([]string, len(e.opts.Addrs))
-	for i, a := range e.opts.Addrs {
-		addrs[i] = "tcp://" + a
+	if len(e.opts.TLSAddrs) > 0 && e.opts.TLS == nil {
+		return errors.New("engine: TLS listen addresses without TLS configuration")
+	}
+	var addrs []string
+	for _, a := range append(append([]string(nil), e.opts.Addrs...), e.opts.TLSAddrs...) {
+		addrs = append(addrs, "tcp://"+a)
 	}
 	gopts := []gnet.Option{
 		gnet.WithMulticore(true),
@@ -304,6 +317,10 @@ func (e *Engine) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.None
 	}
 	ls := e.loopFor(c.EventLoop())
+	if e.isTLS(c.LocalAddr()) {
+		c.SetContext(ls.newTLSSession(c))
+		return nil, gnet.None
+	}
 	s := ls.newSession(c)
 	c.SetContext(s)
 	return nil, gnet.None
@@ -313,6 +330,8 @@ func (e *Engine) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *session:
+		x.onClose()
+	case *tlsSession:
 		x.onClose()
 	case *upstream.Conn:
 		// Only recorded: gnet may be closing it inside one of our own
@@ -330,6 +349,9 @@ func (e *Engine) OnClose(c gnet.Conn, _ error) gnet.Action {
 func (e *Engine) OnTraffic(c gnet.Conn) gnet.Action {
 	switch x := c.Context().(type) {
 	case *session:
+		return x.onTraffic()
+	case *tlsSession:
+		x.ls.up.SetNow(upstream.Now())
 		return x.onTraffic()
 	case *upstream.Conn:
 		// Replies complete client slots; they are written at the end of

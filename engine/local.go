@@ -157,6 +157,9 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	num("client_closed_buffer_cap", closedBig)
 	num("client_closed_error_mid_reply", closedMid)
 	num("num_client_connections_refused", int64(e.acceptRefused.Load()))
+	if e.opts.TLS != nil {
+		e.opts.TLS.Stats().Each(num)
+	}
 	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()

@@ -35,6 +35,7 @@ type loopState struct {
 	done        []*slot  // scratch for session.flush
 	wbuf        []byte   // scratch for session.write
 	sbuf        []byte   // scratch for rendering stats
+	tls         *loopTLS // TLS connections' scratch (tls.go), nil until one opens
 	spare       []*session
 
 	wake   gnet.Runnable // does nothing: run through Execute, it makes the loop run a batch

@@ -35,9 +35,9 @@ func (l *logBuf) String() string {
 	return l.buf.String()
 }
 
-// tlsProxy serves one pool of servers (server strings) through mcroute
+// upstreamTLSProxy serves one pool of servers (server strings) through mcroute
 // with TLS client options o; TKO tracking is on, probes slow.
-func tlsProxy(t *testing.T, o tlsconn.ClientOptions, servers ...string) (*proxy, *logBuf) {
+func upstreamTLSProxy(t *testing.T, o tlsconn.ClientOptions, servers ...string) (*proxy, *logBuf) {
 	t.Helper()
 	cc, err := tlsconn.NewClientConfig(o)
 	if err != nil {
@@ -52,9 +52,9 @@ func sslServer(host string, m *mctest.Memcached) string {
 	return net.JoinHostPort(host, strconv.Itoa(m.Port)) + ":ascii:ssl"
 }
 
-// tlsScript exercises storage, retrieval (hits, misses, multi-key), a
+// upstreamTLSScript exercises storage, retrieval (hits, misses, multi-key), a
 // value bigger than a TLS record, counters, errors and deletes.
-var tlsScript = []string{
+var upstreamTLSScript = []string{
 	"set a 1 0 3\r\nabc\r\n",
 	"get a\r\n",
 	"get a nope a\r\n",
@@ -81,9 +81,9 @@ func TestTLSUpstreamMatchesPlain(t *testing.T) {
 	plainMC := mctest.StartMemcached(t)
 	tlsMC := mctest.StartMemcached(t, clienttest.MemcachedArgs(pki.Server, "", false)...)
 	plain := startProxy(t, poolConfig(plainMC.Addr), engine.Options{NumLoops: 1}, router.Options{})
-	secure, lb := tlsProxy(t, tlsconn.ClientOptions{CAFile: pki.CA}, sslServer("127.0.0.1", tlsMC))
+	secure, lb := upstreamTLSProxy(t, tlsconn.ClientOptions{CAFile: pki.CA}, sslServer("127.0.0.1", tlsMC))
 	pc, sc := mctest.Dial(t, plain.Addr), mctest.Dial(t, secure.Addr)
-	for i, req := range tlsScript {
+	for i, req := range upstreamTLSScript {
 		want, got := pc.Do(req), sc.Do(req)
 		if got != want {
 			t.Fatalf("request %d %.40q: TLS reply %.200q, plain %.200q", i, req, got, want)
@@ -94,7 +94,7 @@ func TestTLSUpstreamMatchesPlain(t *testing.T) {
 	// pipelined behind other requests (the same with a Go TLS client
 	// talking to it directly: a server bug, not the proxy's).
 	var script []string
-	for _, req := range tlsScript {
+	for _, req := range upstreamTLSScript {
 		if !strings.HasPrefix(req, "set big") {
 			script = append(script, req)
 		}
@@ -137,7 +137,7 @@ func TestTLSUpstreamRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := mctest.StartMemcached(t, clienttest.MemcachedArgs(tc.pair, "", false)...)
-			p, lb := tlsProxy(t, tc.opts, sslServer(tc.host, m))
+			p, lb := upstreamTLSProxy(t, tc.opts, sslServer(tc.host, m))
 			c := mctest.Dial(t, p.Addr)
 			got := c.Do("set k 0 0 1\r\nx\r\n")
 			if !strings.HasPrefix(got, "SERVER_ERROR") || !strings.Contains(got, "SSL handshake failed") || !strings.Contains(got, tc.reason) {
@@ -159,7 +159,7 @@ func TestTLSUpstreamRefused(t *testing.T) {
 func TestTLSUpstreamNoVerify(t *testing.T) {
 	pki := clienttest.New(t)
 	m := mctest.StartMemcached(t, clienttest.MemcachedArgs(pki.Foreign, "", false)...)
-	p, _ := tlsProxy(t, tlsconn.ClientOptions{NoVerify: true}, sslServer("127.0.0.1", m))
+	p, _ := upstreamTLSProxy(t, tlsconn.ClientOptions{NoVerify: true}, sslServer("127.0.0.1", m))
 	c := mctest.Dial(t, p.Addr)
 	if got := c.Do("set k 0 0 1\r\nx\r\nget k\r\n"); got != "STORED\r\n" {
 		t.Fatalf("set: %q", got)
@@ -175,12 +175,12 @@ func TestTLSUpstreamNoVerify(t *testing.T) {
 func TestTLSUpstreamClientCert(t *testing.T) {
 	pki := clienttest.New(t)
 	m := mctest.StartMemcached(t, clienttest.MemcachedArgs(pki.Server, pki.CA, true)...)
-	p, _ := tlsProxy(t, tlsconn.ClientOptions{CAFile: pki.CA, CertFile: pki.Client.Cert, KeyFile: pki.Client.Key}, sslServer("127.0.0.1", m))
+	p, _ := upstreamTLSProxy(t, tlsconn.ClientOptions{CAFile: pki.CA, CertFile: pki.Client.Cert, KeyFile: pki.Client.Key}, sslServer("127.0.0.1", m))
 	c := mctest.Dial(t, p.Addr)
 	if got := c.Do("set k 0 0 1\r\nx\r\n"); got != "STORED\r\n" {
 		t.Fatalf("with a client certificate: %q", got)
 	}
-	p2, _ := tlsProxy(t, tlsconn.ClientOptions{CAFile: pki.CA}, sslServer("127.0.0.1", m))
+	p2, _ := upstreamTLSProxy(t, tlsconn.ClientOptions{CAFile: pki.CA}, sslServer("127.0.0.1", m))
 	c2 := mctest.Dial(t, p2.Addr)
 	if got := c2.Do("get k\r\n"); !strings.HasPrefix(got, "SERVER_ERROR") {
 		t.Fatalf("without a client certificate: %q", got)

@@ -104,17 +104,10 @@ func (c *Client) Sent() {
 // request path.
 func (c *Client) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }
 
-// wouldBlock is what the in-memory transport returns when the loop has
-// offered no more bytes. crypto/tls keeps a partial record and returns
-// the error without storing it because it is Temporary (checked by
+// The in-memory transport returns errWouldBlock (handshake.go) when the
+// loop has offered no more bytes. crypto/tls keeps a partial record and
+// returns the error without storing it because it is Temporary (checked by
 // TestClientPartialRecords: a Go upgrade that changes this fails there).
-type wouldBlock struct{}
-
-func (wouldBlock) Error() string   { return "tlsconn: no more input (would block)" }
-func (wouldBlock) Timeout() bool   { return true }
-func (wouldBlock) Temporary() bool { return true }
-
-var errWouldBlock error = wouldBlock{}
 
 // pipe is the net.Conn crypto/tls runs over. During the handshake it
 // passes reads and writes to the socket (raw); afterwards it reads what

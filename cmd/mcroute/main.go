@@ -107,6 +107,7 @@ type options struct {
 	runtimeVarsFile      string
 	targetMaxShadow      int
 	disableShardSplit    bool
+	tls                  tlsOptions
 
 	// Issue 11 handles: OriginalClientHashRoute, LoggingRoute, pool
 	// region/cluster timeouts (README "Route handles").
@@ -219,6 +220,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	str(&o.pemCAPath, "", "CA certificates (PEM) that TLS servers' certificates must chain to; default: the system roots", "pem-ca-path")
 	boolean(&o.sslNoVerifyServers, "accept any TLS server certificate (self-signed test set-ups only: no protection from a man in the middle)", "ssl-no-verify-servers")
 	boolean(&o.sslVerifyPeers, "accepted for mcrouter command lines: mcroute always verifies TLS servers (see --ssl-no-verify-servers)", "ssl-verify-peers")
+	defineTLSFlags(&o.tls, str, integer, boolean)
 	boolean(&o.version, "print the version and exit", "V", "version")
 	fs.Var(&o.validate, "validate-config", "check the config and exit 0 (good) or 3 (bad); =run checks then serves")
 	fs.Usage = func() {
@@ -337,10 +339,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	addrs, err := listenAddrs(o.listen, o.ports)
+	var addrs, tlsAddrs []string
+	if o.ports != "" || o.tls.sslPorts == "" {
+		addrs, err = listenAddrs(o.listen, o.ports)
+	}
+	if err == nil && o.tls.sslPorts != "" {
+		tlsAddrs, err = listenAddrs(o.listen, o.tls.sslPorts)
+	}
 	if err != nil {
 		logger.Printf("%v", err)
 		return exitBadConfig
+	}
+	o.tls.pemCert, o.tls.pemKey, o.tls.pemCA = o.pemCertPath, o.pemKeyPath, o.pemCAPath
+	tlsSrv, err := o.tls.tlsServer(logger.Printf)
+	if err != nil {
+		logger.Printf("%v", err)
+		return exitBadConfig
+	}
+	if tlsSrv != nil {
+		defer tlsSrv.Close()
 	}
 	if o.numProxies < 1 {
 		logger.Printf("--num-proxies must be at least 1")
@@ -357,6 +374,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stop := make(chan struct{}, 1)
 	eopts := engine.Options{
 		Addrs:                addrs,
+		TLSAddrs:             tlsAddrs,
+		TLS:                  tlsSrv,
 		NumLoops:             o.numProxies,
 		LockOSThread:         o.lockOSThread,
 		ThreadAffinity:       o.threadAffinity,
@@ -502,6 +521,7 @@ func (e *readError) Error() string { return "Can not read config: " + e.err.Erro
 // flag's long name with '-' turned into '_'.
 var mcrouterOptionNames = map[string]string{
 	"port":           "ports",
+	"ssl-port":       "ssl_ports",
 	"route-prefix":   "default_route",
 	"server-timeout": "server_timeout_ms",
 }

@@ -1,0 +1,381 @@
+package tlsconn
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServerOptions configure inbound TLS (mcrouter's --server-pem-* flags).
+type ServerOptions struct {
+	CertFile, KeyFile, CAFile string
+	// RequirePeerCerts refuses clients without a certificate
+	// (--ssl-require-peer-certs). A presented certificate is always checked.
+	RequirePeerCerts bool
+	// HandshakeTimeout bounds a handshake from accept to its end, time
+	// queued for a worker included (default 10 s).
+	HandshakeTimeout time.Duration
+	// Workers is the number of handshake goroutines (default 8 per CPU).
+	Workers int
+	// Queue is how many accepted handshakes may wait for a worker (default
+	// 4096); past it a new connection is refused as overloaded.
+	Queue int
+	// ReloadInterval is how often the files are checked for changes
+	// (default 1 s; negative: never).
+	ReloadInterval time.Duration
+	// StdRecordLayer keeps every connection on crypto/tls's own record
+	// layer (std mode), for tests and comparisons.
+	StdRecordLayer bool
+	// Logf logs refusals and reloads; nil discards.
+	Logf func(format string, args ...any)
+}
+
+// Reason classifies a refused handshake.
+type Reason int
+
+const (
+	ReasonNone Reason = iota
+	ReasonUnknownCA
+	ReasonExpired
+	ReasonBadCert
+	ReasonNoSANIP
+	ReasonNoCert
+	ReasonTimeout
+	ReasonClosed
+	ReasonProtocol
+	ReasonOverloaded
+	numReasons
+)
+
+var reasonNames = [numReasons]string{"", "unknown_ca", "expired", "bad_certificate", "no_matching_san_ip", "no_certificate", "timeout", "closed", "protocol", "overloaded"}
+
+func (r Reason) String() string { return reasonNames[r] }
+
+// Stats are the server's counters; all are safe to read from any goroutine.
+type Stats struct {
+	Open        atomic.Int64  // TLS client connections open (established)
+	Handshakes  atomic.Uint64 // handshakes completed
+	Resumed     atomic.Uint64 // of which resumed a session
+	StdMode     atomic.Uint64 // of which run on crypto/tls's record layer
+	Failures    atomic.Uint64
+	ByReason    [numReasons]atomic.Uint64
+	Reloads     atomic.Uint64
+	ReloadFails atomic.Uint64
+}
+
+// StatNames lists the `stats` lines of s in order, with their values.
+func (s *Stats) Each(f func(name string, v int64)) {
+	f("num_ssl_client_connections", s.Open.Load())
+	f("num_ssl_client_handshakes", int64(s.Handshakes.Load()))
+	f("num_ssl_client_resumptions", int64(s.Resumed.Load()))
+	f("num_ssl_client_std_record_layer", int64(s.StdMode.Load()))
+	f("num_ssl_client_handshake_failures", int64(s.Failures.Load()))
+	for r := ReasonUnknownCA; r < numReasons; r++ {
+		f("num_ssl_client_handshake_failures_"+r.String(), int64(s.ByReason[r].Load()))
+	}
+	f("num_ssl_cert_reloads", int64(s.Reloads.Load()))
+	f("num_ssl_cert_reload_failures", int64(s.ReloadFails.Load()))
+	ktls := int64(0)
+	if KTLSAvailable() {
+		ktls = 1
+	}
+	f("ktls_available", ktls)
+}
+
+// Server holds the listener-side TLS state: the current certificate and
+// CA (reloaded when their files change), the handshake worker pool and the
+// counters. Accept is called on an event loop; everything else is safe from
+// any goroutine.
+type Server struct {
+	opts  ServerOptions
+	cfg   atomic.Pointer[tls.Config]
+	stats Stats
+	jobs  chan *Conn
+
+	ticketKey [32]byte
+	stamp     [sha256.Size]byte // hash of the files loaded
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// NewServer loads the certificate, key and CA and starts the handshake
+// workers and the file watcher. Close stops them.
+func NewServer(opts ServerOptions) (*Server, error) {
+	if opts.CertFile == "" || opts.KeyFile == "" || opts.CAFile == "" {
+		return nil, errors.New("tlsconn: server TLS needs a certificate, a key and a CA file")
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = 10 * time.Second
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 8 * runtime.GOMAXPROCS(0)
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 4096
+	}
+	if opts.ReloadInterval == 0 {
+		opts.ReloadInterval = time.Second
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	s := &Server{opts: opts, jobs: make(chan *Conn, opts.Queue), stop: make(chan struct{})}
+	if _, err := rand.Read(s.ticketKey[:]); err != nil {
+		return nil, err
+	}
+	if _, err := s.load(); err != nil {
+		return nil, err
+	}
+	for range opts.Workers {
+		s.wg.Add(1)
+		go s.worker()
+	}
+	if opts.ReloadInterval > 0 {
+		s.wg.Add(1)
+		go s.watch()
+	}
+	return s, nil
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Close stops the workers and the watcher. Handshakes under way fail.
+func (s *Server) Close() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.wg.Wait()
+}
+
+// load reads the files and, if they changed, installs a new config. It
+// reports whether it did.
+func (s *Server) load() (bool, error) {
+	certPEM, err := os.ReadFile(s.opts.CertFile)
+	if err != nil {
+		return false, err
+	}
+	keyPEM, err := os.ReadFile(s.opts.KeyFile)
+	if err != nil {
+		return false, err
+	}
+	caPEM, err := os.ReadFile(s.opts.CAFile)
+	if err != nil {
+		return false, err
+	}
+	h := sha256.New()
+	for _, b := range [][]byte{certPEM, {0}, keyPEM, {0}, caPEM} {
+		h.Write(b)
+	}
+	var stamp [sha256.Size]byte
+	h.Sum(stamp[:0])
+	if s.cfg.Load() != nil && stamp == s.stamp {
+		return false, nil
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return false, fmt.Errorf("tlsconn: %s, %s: %w", s.opts.CertFile, s.opts.KeyFile, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return false, fmt.Errorf("tlsconn: %s: no CA certificate", s.opts.CAFile)
+	}
+	cfg := &tls.Config{
+		MinVersion:                  tls.VersionTLS12,
+		Certificates:                []tls.Certificate{cert},
+		ClientAuth:                  tls.RequestClientCert, // verified by verifyPeer
+		ClientCAs:                   pool,                  // advertised to clients
+		CurvePreferences:            []tls.CurveID{tls.X25519, tls.CurveP256},
+		DynamicRecordSizingDisabled: true,
+	}
+	cfg.SetSessionTicketKeys([][32]byte{s.ticketKey})
+	s.stamp = stamp
+	s.cfg.Store(cfg)
+	return true, nil
+}
+
+// watch polls the files (size, mtime, then content hash) and reloads.
+func (s *Server) watch() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ReloadInterval)
+	defer t.Stop()
+	var last string
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		var b bytes.Buffer
+		for _, f := range []string{s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile} {
+			if fi, err := os.Stat(f); err == nil {
+				fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+		if b.String() == last {
+			continue
+		}
+		changed, err := s.load()
+		if err != nil {
+			// A half-written pair fails to load: keep the old one and retry.
+			s.stats.ReloadFails.Add(1)
+			s.opts.Logf("tls: reload of %s: %v (keeping the previous certificate)", s.opts.CertFile, err)
+			continue
+		}
+		last = b.String()
+		if changed {
+			s.stats.Reloads.Add(1)
+			s.opts.Logf("tls: reloaded certificate %s, key %s, CA %s", s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile)
+		}
+	}
+}
+
+// Reload checks the files now (tests; the watcher does it on its own).
+func (s *Server) Reload() error {
+	changed, err := s.load()
+	if changed {
+		s.stats.Reloads.Add(1)
+	}
+	return err
+}
+
+// refusal is a peer-certificate check that failed, with its reason.
+type refusal struct {
+	reason Reason
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+
+// verifyPeer is mcrouter's cert-and-IP check: a presented leaf must chain
+// to the CA and one of its SAN IP addresses must equal the peer's IP.
+func verifyPeer(cs tls.ConnectionState, roots *x509.CertPool, peer netip.Addr, require bool) error {
+	if len(cs.PeerCertificates) == 0 {
+		if require {
+			return &refusal{ReasonNoCert, errors.New("no client certificate")}
+		}
+		return nil
+	}
+	leaf := cs.PeerCertificates[0]
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		var ua x509.UnknownAuthorityError
+		var ci x509.CertificateInvalidError
+		switch {
+		case errors.As(err, &ua):
+			return &refusal{ReasonUnknownCA, err}
+		case errors.As(err, &ci) && ci.Reason == x509.Expired:
+			return &refusal{ReasonExpired, err}
+		}
+		return &refusal{ReasonBadCert, err}
+	}
+	for _, ip := range leaf.IPAddresses {
+		if a, ok := netip.AddrFromSlice(ip); ok && a.Unmap() == peer.Unmap() {
+			return nil
+		}
+	}
+	if len(leaf.IPAddresses) == 0 {
+		return &refusal{ReasonNoSANIP, fmt.Errorf("certificate %q has no SAN IP address", leaf.Subject.CommonName)}
+	}
+	return &refusal{ReasonNoSANIP, fmt.Errorf("certificate %q: no SAN IP address equals the peer's %s", leaf.Subject.CommonName, peer)}
+}
+
+func addrIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// Accept starts the server handshake of a connection accepted on a TLS
+// port. Call it on the connection's event loop; wake must make the loop
+// call the connection's Conn methods again soon (gnet's Conn.Wake), and is
+// called from a worker goroutine. The Conn fails at once (Poll) if the
+// handshake queue is full.
+func (s *Server) Accept(local, remote net.Addr, wake func(), bufs *Buffers) *Conn {
+	h := newHSConn(local, remote, wake)
+	c := &Conn{srv: s, hs: h, bufs: bufs, mode: modeHandshake}
+	h.queuedUntil = time.Now().Add(s.opts.HandshakeTimeout)
+	select {
+	case s.jobs <- c:
+	default:
+		h.reason, h.err, h.done = ReasonOverloaded, errors.New("handshake queue full"), true
+	}
+	return c
+}
+
+func (s *Server) worker() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case c := <-s.jobs:
+			s.handshake(c)
+		}
+	}
+}
+
+// handshake runs one server handshake on a worker goroutine.
+func (s *Server) handshake(c *Conn) {
+	h := c.hs
+	timer := time.NewTimer(time.Until(h.queuedUntil))
+	defer timer.Stop()
+	h.deadline = timer.C
+	base := s.cfg.Load()
+	cfg := base.Clone()
+	cfg.KeyLogWriter = keyLog{h}
+	peer := addrIP(h.remote)
+	var ref *refusal
+	require := s.opts.RequirePeerCerts
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if err := verifyPeer(cs, base.ClientCAs, peer, require); err != nil {
+			ref, _ = err.(*refusal)
+			return err
+		}
+		return nil
+	}
+	tc := tls.Server(h, cfg)
+	err := tc.Handshake()
+	var reason Reason
+	if err != nil {
+		switch {
+		case ref != nil:
+			reason = ref.reason
+		case errors.Is(err, errHandshakeTimeout):
+			reason = ReasonTimeout
+		case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+			reason = ReasonClosed
+		default:
+			reason = ReasonProtocol
+		}
+	} else {
+		c.setup(tc)
+	}
+	h.mu.Lock()
+	h.err, h.reason, h.done = err, reason, true
+	h.mu.Unlock()
+	if h.wake != nil {
+		h.wake()
+	}
+}
