@@ -73,6 +73,8 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParser$$' -fuzztime 30s ./codec
 	$(GO) test -run '^$$' -fuzz '^FuzzReplyParser$$' -fuzztime 30s ./codec
+	$(GO) test -run '^$$' -fuzz '^FuzzMetaReplyParser$$' -fuzztime 30s ./codec/meta
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime 30s ./upstream/asynclog
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./router/jsonm
 	$(GO) test -run '^$$' -fuzz '^FuzzPreprocess$$' -fuzztime 30s ./router/jsonm
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime 30s ./router
