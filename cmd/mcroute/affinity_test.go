@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -76,7 +75,7 @@ func TestBinaryThreadAffinity(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := mctest.FreePort(t, "127.0.0.1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config", "file:"+cfg, "--num-proxies", "2", "--thread-affinity")
 	cmd.Stderr = &stderr

@@ -32,7 +32,7 @@ func startBinary(t *testing.T, m *mctest.Memcached) (string, *os.Process) {
 		t.Fatal(err)
 	}
 	port := mctest.FreePort(t, "127.0.0.1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config", "file:"+cfg, "--num-proxies", "1", "--server-timeout", "5000")
 	cmd.Stderr = &stderr

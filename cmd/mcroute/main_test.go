@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,7 +41,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := mctest.FreePort(t, "127.0.0.1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config", "file:"+cfg, "--num-proxies", "2", "--server-timeout", "500")
 	cmd.Stderr = &stderr

@@ -227,7 +227,7 @@ func TestMcrouterCommandLine(t *testing.T) {
 		"-L", logPath,
 	}
 	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stderr, cmd.Stdout = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestMcrouterCommandLine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit after SIGTERM")
 	}
-	if out.Len() != 0 {
+	if out.String() != "" {
 		t.Errorf("with -L, stderr should stay empty: %q", out.String())
 	}
 	log, _ := os.ReadFile(logPath)

@@ -27,7 +27,7 @@ func TestBinaryTLS(t *testing.T) {
 	f := tlstest.WriteFiles(t, dir, "router", ca.Issue(t, "router", []string{"127.0.0.1"}, time.Time{}, time.Time{}), ca)
 	client := ca.Issue(t, "client", []string{"127.0.0.1"}, time.Time{}, time.Time{})
 	port := mctest.FreePort(t, "127.0.0.1")
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "--ssl-port", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--pem-cert-path", f.Cert, "--pem-key-path", f.Key, "--pem-ca-path", f.CA, "--ssl-require-peer-certs",
 		"--config-str", fmt.Sprintf(`{"pools":{"A":{"servers":["%s"]}},"route":"PoolRoute|A"}`, m.Addr))
