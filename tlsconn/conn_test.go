@@ -56,7 +56,6 @@ type driver struct {
 	raw    net.Conn
 	wake   chan struct{}
 	split  func([]byte) [][]byte
-	hold   bool // feed nothing until released: lets records pile up
 	done   chan struct{}
 	err    error
 	reason Reason
