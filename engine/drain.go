@@ -158,7 +158,7 @@ func (e *Engine) Drain(ctx context.Context) error {
 	defer t.Stop()
 	var answered time.Time // when every connection was first answered
 	for {
-		if e.openClients() == 0 {
+		if e.OpenConns() == 0 {
 			return nil
 		}
 		if e.unanswered() == 0 {
@@ -173,7 +173,7 @@ func (e *Engine) Drain(ctx context.Context) error {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %d client connections still open", ctx.Err(), e.openClients())
+			return fmt.Errorf("%w: %d client connections still open", ctx.Err(), e.OpenConns())
 		}
 	}
 }
@@ -185,14 +185,6 @@ func (e *Engine) unanswered() int64 {
 	var n int64
 	for _, ls := range *e.list.Load() {
 		n += ls.drain.left.Load()
-	}
-	return n
-}
-
-func (e *Engine) openClients() int64 {
-	var n int64
-	for _, ls := range *e.list.Load() {
-		n += ls.stats.connsOpen.Load()
 	}
 	return n
 }

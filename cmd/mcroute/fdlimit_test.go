@@ -8,31 +8,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"mcroute/engine/mctest"
 )
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // withFDLimit returns a command running bin with args under a soft and
 // hard RLIMIT_NOFILE of n, so raising the soft limit cannot undo it.
@@ -80,7 +61,7 @@ func TestFDLimitKeepsServing(t *testing.T) {
 	cfg := fmt.Sprintf(`{"pools":{"A":{"servers":["%s"]}},"route":"PoolRoute|A"}`, m.Addr)
 	cmd := withFDLimit(limit, bin, "-p", fmt.Sprint(port), "--listen-address", "127.0.0.1",
 		"--config-str", cfg, "--num-proxies", "1")
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
