@@ -8,6 +8,8 @@
 #                     workloads A-F, 3 interleaved rounds, driven by
 #                     mcroute-bench and (when installed) memtier_benchmark;
 #                     results in bench/results/<date>.{json,md,svg}
+#                     plus the TLS section (--tls: mcroute vs stunnel as
+#                     TLS server and client) when stunnel is installed
 #   make bench-quick  a ~1 min subset for development (1 backend, A, B,
 #                     2 rounds); results in bench/results/quick-<date>.*
 #
@@ -28,8 +30,17 @@ BENCH_TOOLS = --memtier "$(MEMTIER)" --memcached-proxy "$(MEMCACHED_PROXY)"
 
 .PHONY: bench bench-quick bench-deps bench-bin bench-mcroute
 
+# The TLS rows need stunnel (apt-get install stunnel4); without it they are
+# skipped with a note. BENCH_TLS=0 skips them anyway.
+BENCH_TLS ?= 1
+
 bench: bench-deps bench-bin bench-mcroute
-	./bin/mcroute-bench compare --command "make bench" --out $(BENCH_OUT) $(BENCH_TOOLS) $(BENCH_FLAGS)
+	@tls=""; \
+	if [ "$(BENCH_TLS)" = 1 ]; then \
+		if command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1; then tls="--tls"; \
+		else echo "bench: stunnel not found; TLS rows skipped (apt-get install stunnel4 to get them)"; fi; \
+	fi; \
+	set -x; ./bin/mcroute-bench compare --command "make bench" --out $(BENCH_OUT) $(BENCH_TOOLS) $$tls $(BENCH_FLAGS)
 
 bench-quick: bench-deps bench-bin bench-mcroute
 	./bin/mcroute-bench compare --quick --command "make bench-quick" --out $(BENCH_OUT) $(BENCH_TOOLS) $(BENCH_QUICK_FLAGS)

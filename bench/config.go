@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -56,8 +57,11 @@ type Config struct {
 	// and reconnects. It is also the longest the end of a run waits for
 	// outstanding replies.
 	ReplyTimeout time.Duration
-	// DialTimeout bounds each connection attempt.
+	// DialTimeout bounds each connection attempt (TLS handshake included).
 	DialTimeout time.Duration
+	// TLS, when set, makes every connection a TLS client with this
+	// configuration (nil: plaintext, the default).
+	TLS *tls.Config
 	// Seed makes key choice repeatable; connection i uses (Seed, i).
 	Seed uint64
 	// Progress, when set, receives one line per second.

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync/atomic"
@@ -126,6 +128,22 @@ func (c *conn) dial(ctx context.Context) error {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+	}
+	if c.cfg.TLS != nil {
+		tcfg := c.cfg.TLS
+		if tcfg.ServerName == "" && !tcfg.InsecureSkipVerify {
+			tcfg = tcfg.Clone() // like tls.Dial: verify the dialed host
+			tcfg.ServerName, _, _ = net.SplitHostPort(c.addr)
+		}
+		tc := tls.Client(nc, tcfg)
+		hctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			_ = nc.Close()
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		nc = tc
 	}
 	c.nc = nc
 	c.rdl, c.wdl = 0, 0

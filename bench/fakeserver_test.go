@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 // with knobs that make it answer wrongly or stall.
 type fakeServer struct {
 	ln   net.Listener
+	tls  *tls.Config // set by configure: serve TLS
 	addr string
 
 	setReply    string        // answer every set with this line instead of STORED
@@ -44,6 +46,10 @@ func startFake(t *testing.T, configure func(*fakeServer)) *fakeServer {
 	s := &fakeServer{ln: ln, addr: ln.Addr().String(), data: map[string][]byte{}}
 	if configure != nil {
 		configure(s)
+	}
+	if s.tls != nil {
+		s.ln = tls.NewListener(ln, s.tls)
+		ln = s.ln
 	}
 	var conns sync.Map
 	s.wg.Add(1)

@@ -61,6 +61,13 @@ type Options struct {
 	IdleConns int
 	// Log receives one line per run as it finishes.
 	Log io.Writer
+	// TLS adds the TLS section (1 backend, workloads A and B): mcroute
+	// terminating TLS vs plaintext mcroute vs stunnel in server mode, and
+	// mcroute as a TLS client to memcached -Z vs stunnel in client mode.
+	// Stunnel is its binary ("": stunnel4, then stunnel); missing, its
+	// rows say so.
+	TLS     bool
+	Stunnel string
 	// StartTimeout is how long a server or proxy may take to answer
 	// version after it starts.
 	StartTimeout time.Duration
@@ -109,6 +116,7 @@ type runner struct {
 	memcachedProxy, memcachedProxyWhy string
 	memtier, memtierWhy               string
 	perf, perfWhy                     string
+	stunnel                           string // "" when absent
 	generators                        []string
 	seq                               int // numbers memtier and perf output files
 }
@@ -184,6 +192,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			rep.Seconds = time.Since(start).Seconds()
 			return rep, err
+		}
+	}
+	if opts.TLS {
+		r.stunnel = findStunnel(opts.Stunnel)
+		tr, err := r.runTLS(ctx)
+		rep.TLS = tr
+		r.procs.stopAll()
+		if err != nil {
+			rep.Seconds = time.Since(start).Seconds()
+			return rep, fmt.Errorf("TLS section: %w", err)
 		}
 	}
 	rep.Seconds = time.Since(start).Seconds()
@@ -427,6 +445,7 @@ func (r *runner) preload(ctx context.Context, topo *topology) error {
 		for _, s := range spaces {
 			cfg := bench.DefaultConfig()
 			cfg.Servers = []string{addr}
+			cfg.TLS = topo.addrTLS[addr]
 			cfg.Threads, cfg.Clients = 1, 4
 			cfg.Ratio = bench.Ratio{Sets: 1}
 			cfg.SetPattern, cfg.GetPattern = bench.PatternParallel, bench.PatternParallel
@@ -454,6 +473,7 @@ func (r *runner) preload(ctx context.Context, topo *topology) error {
 func (r *runner) benchConfig(t *target, w Workload, rate float64, round int) bench.Config {
 	cfg := bench.DefaultConfig()
 	cfg.Servers = t.addrs
+	cfg.TLS = t.tls
 	cfg.Threads, cfg.Clients = 1, w.Conns
 	cfg.Ratio = bench.Ratio{Sets: 1, Gets: 10}
 	cfg.KeyMin, cfg.KeyMax, cfg.KeyPrefix = 1, w.Keys, w.Prefix

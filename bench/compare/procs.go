@@ -3,6 +3,7 @@ package compare
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -135,7 +136,18 @@ func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 // roundTrip sends req on a fresh connection and reads until the reply ends
 // with want's last line, or times out.
 func roundTrip(addr, req string, timeout time.Duration) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+	return roundTripWith(nil, addr, req, timeout)
+}
+
+// roundTripWith is roundTrip over TLS with tc (nil: plaintext).
+func roundTripWith(tc *tls.Config, addr, req string, timeout time.Duration) (string, error) {
+	var c net.Conn
+	var err error
+	if tc != nil {
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, tc)
+	} else {
+		c, err = net.DialTimeout("tcp", addr, timeout)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -163,6 +175,11 @@ func roundTrip(addr, req string, timeout time.Duration) (string, error) {
 // waitServing waits until addr answers "version" with "VERSION …", the
 // process has exited, or timeout passes; the error says which.
 func waitServing(p *proc, addr string, timeout time.Duration) error {
+	return waitServingWith(nil, p, addr, timeout)
+}
+
+// waitServingWith is waitServing over TLS with tc (nil: plaintext).
+func waitServingWith(tc *tls.Config, p *proc, addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -173,7 +190,7 @@ func waitServing(p *proc, addr string, timeout time.Duration) error {
 			}
 			return errors.New(msg)
 		}
-		reply, err := roundTrip(addr, "version\r\n", time.Second)
+		reply, err := roundTripWith(tc, addr, "version\r\n", time.Second)
 		if err == nil && strings.HasPrefix(reply, "VERSION ") {
 			return nil
 		}
@@ -188,12 +205,15 @@ func waitServing(p *proc, addr string, timeout time.Duration) error {
 
 // smokeTest checks one set and one get through addr, so a target that
 // accepts connections but cannot serve is caught before it is measured.
-func smokeTest(addr string) error {
-	reply, err := roundTrip(addr, "set mcroute-bench:smoke 0 0 2\r\nok\r\n", 2*time.Second)
+func smokeTest(addr string) error { return smokeTestWith(nil, addr) }
+
+// smokeTestWith is smokeTest over TLS with tc (nil: plaintext).
+func smokeTestWith(tc *tls.Config, addr string) error {
+	reply, err := roundTripWith(tc, addr, "set mcroute-bench:smoke 0 0 2\r\nok\r\n", 2*time.Second)
 	if err != nil || reply != "STORED\r\n" {
 		return fmt.Errorf("set answered %q (%v)", strings.TrimSpace(reply), err)
 	}
-	reply, err = roundTrip(addr, "get mcroute-bench:smoke\r\n", 2*time.Second)
+	reply, err = roundTripWith(tc, addr, "get mcroute-bench:smoke\r\n", 2*time.Second)
 	if err != nil || reply != "VALUE mcroute-bench:smoke 0 2\r\nok\r\nEND\r\n" {
 		return fmt.Errorf("get answered %q (%v)", strings.TrimSpace(reply), err)
 	}

@@ -27,6 +27,8 @@ type Report struct {
 	HistogramError  float64           `json:"histogram_relative_error"`
 	Workloads       []Workload        `json:"workloads"`
 	Topologies      []*TopologyResult `json:"topologies"`
+	// TLS is the TLS section (Options.TLS); nil when not run.
+	TLS *TLSResult `json:"tls,omitempty"`
 }
 
 // Host describes the machine and the software measured.
@@ -232,6 +234,9 @@ func (rep *Report) Markdown(svgName string) string {
 	b.WriteString("\n")
 	if rep.hasSummary() {
 		b.WriteString(rep.Summary())
+	}
+	if rep.TLS != nil {
+		b.WriteString(rep.TLS.Markdown())
 	}
 	for _, t := range rep.Topologies {
 		fmt.Fprintf(&b, "### %s\n\n", backendsLabel(t.Backends))

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -23,9 +24,10 @@ const (
 // target is one thing the generator is pointed at in a topology.
 type target struct {
 	name  string
-	addrs []string // the generator spreads its connections over these
-	proxy *proc    // nil for direct memcached
-	down  string   // non-empty: not measured, and why
+	addrs []string    // the generator spreads its connections over these
+	proxy *proc       // nil for direct memcached
+	down  string      // non-empty: not measured, and why
+	tls   *tls.Config // the generator connects with TLS (nil: plaintext)
 }
 
 // topology is N memcached backends and the proxies in front of them.
@@ -33,12 +35,21 @@ type topology struct {
 	backends []*proc
 	addrs    []string
 	targets  []*target
+	// addrTLS: backends that speak TLS (memcached -Z), with the client
+	// configuration preload reaches them with.
+	addrTLS map[string]*tls.Config
 }
 
 // startServing starts a server on a free port and waits until it answers
 // version; a child that exits at once (most likely the port was taken
 // between choosing and binding it) is retried on another port.
 func (r *runner) startServing(name, bin string, args func(port int) []string, timeout time.Duration) (*proc, string, error) {
+	return r.startServingWith(nil, name, bin, args, timeout)
+}
+
+// startServingWith is startServing for a server whose port speaks TLS,
+// checked with tc (nil: plaintext).
+func (r *runner) startServingWith(tc *tls.Config, name, bin string, args func(port int) []string, timeout time.Duration) (*proc, string, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var port int
@@ -50,7 +61,7 @@ func (r *runner) startServing(name, bin string, args func(port int) []string, ti
 			return nil, "", err
 		}
 		addr := loopback(port)
-		if err = waitServing(p, addr, timeout); err == nil {
+		if err = waitServingWith(tc, p, addr, timeout); err == nil {
 			return p, addr, nil
 		}
 		died := !p.alive()

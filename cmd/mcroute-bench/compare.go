@@ -39,6 +39,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&o.IdleConns, "idle-conns", o.IdleConns, "idle connections for the KiB-per-connection figure (0 skips)")
 	fs.IntVar(&o.MemcachedThreads, "memcached-threads", o.MemcachedThreads, "memcached -t per backend")
 	fs.IntVar(&o.McrouteProxies, "num-proxies", o.McrouteProxies, "mcroute --num-proxies")
+	fs.BoolVar(&o.TLS, "tls", o.TLS, "add the TLS section: 1 backend, workloads A,B; mcroute --ssl-port vs plaintext mcroute vs stunnel server, and mcroute vs stunnel as TLS client to memcached -Z")
+	fs.StringVar(&o.Stunnel, "stunnel", o.Stunnel, "stunnel binary for --tls (default: stunnel4, then stunnel)")
 	fs.StringVar(&o.OutDir, "out", o.OutDir, "directory for <name>.json, .md and .svg (empty: write nothing)")
 	fs.StringVar(&o.Name, "name", "", "file name stem (default: the date; quick-<date> for --quick)")
 	fs.StringVar(&label, "command", "", "how this run was invoked, for the report (e.g. \"make bench\")")

@@ -83,6 +83,10 @@ func parseGenerator(args []string, stderr io.Writer) (*generatorFlags, error) {
 	fs.BoolVar(&c.Verify, "verify", false, "check that every value read back is the value written")
 	fs.DurationVar(&c.ReplyTimeout, "reply-timeout", c.ReplyTimeout, "a connection silent this long with requests outstanding fails them")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (connection i uses seed, i)")
+	var useTLS bool
+	var tlsCA string
+	fs.BoolVar(&useTLS, "tls", false, "connect with TLS (verified against the system roots, or --tls-ca)")
+	str(&tlsCA, "", "tls-ca", "", "TLS: the server certificate must chain to this PEM CA `file` (implies --tls)")
 	str(&g.jsonOut, "", "json-out-file", "", "also write the result as JSON to this `file`")
 	fs.BoolVar(&g.hideHistogram, "hide-histogram", false, "do not print the latency distribution")
 	fs.BoolVar(&g.hideProgress, "hide-progress", false, "do not print the per-second progress line")
@@ -105,6 +109,11 @@ func parseGenerator(args []string, stderr io.Writer) (*generatorFlags, error) {
 		c.Servers = append(c.Servers, net.JoinHostPort(strings.TrimSpace(h), strconv.Itoa(port)))
 	}
 	var err error
+	if useTLS || tlsCA != "" {
+		if c.TLS, err = bench.TLSClientConfig(tlsCA, ""); err != nil {
+			return nil, fmt.Errorf("tls-ca: %w", err)
+		}
+	}
 	if c.Ratio, err = bench.ParseRatio(ratio); err != nil {
 		return nil, err
 	}
