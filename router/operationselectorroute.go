@@ -1,8 +1,6 @@
 package router
 
 import (
-	"sort"
-
 	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
 )
@@ -87,43 +85,16 @@ const validOps = "get, gets, gat, gats, metaget, lease-get, lease-set, set, add,
 //     one policy and used in another resolve the same way);
 //   - other keys (e.g. "default") are ignored.
 func newOperationSelectorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	if cfg == nil {
-		return nil, b.errf(at, "OperationSelectorRoute needs 'default_policy' or 'operation_policies'")
-	}
-	if !cfg.IsObject() {
-		return b.route(cfg)
-	}
-	dv, pv := cfg.Get("default_policy"), cfg.Get("operation_policies")
-	if dv == nil && pv == nil {
-		return nil, b.errf(cfg, "OperationSelectorRoute needs either 'default_policy' or 'operation_policies'")
-	}
-	var def Handle
-	if dv != nil {
-		var err error
-		if def, err = b.route(dv); err != nil {
-			return nil, err
-		}
-	}
-	if pv == nil {
-		return def, nil
-	}
-	if !pv.IsObject() {
-		return nil, b.errf(pv, "OperationSelectorRoute: operation_policies is not an object")
+	def, members, done, err := b.selectorPolicies("OperationSelectorRoute", "operation_policies", cfg, at)
+	if done || err != nil {
+		return def, err
 	}
 	r := &operationSelectorRoute{}
 	for i := range r.byOp {
 		r.byOp[i] = def
 	}
-	seen := map[Handle]bool{}
-	add := func(h Handle) {
-		if h != nil && !seen[h] {
-			seen[h] = true
-			r.children = append(r.children, h)
-		}
-	}
-	add(def)
-	members := append([]jsonm.Member(nil), pv.Members...)
-	sort.SliceStable(members, func(i, j int) bool { return members[i].Key < members[j].Key })
+	var kids childSet
+	kids.add(def)
 	for _, m := range members {
 		op, ok := opPolicyNames[m.Key]
 		if !ok {
@@ -135,8 +106,9 @@ func newOperationSelectorRoute(b *builder, cfg, at *jsonm.Value) (Handle, error)
 		}
 		if op != mc.OpNone {
 			r.byOp[op] = h
-			add(h)
+			kids.add(h)
 		}
 	}
+	r.children = kids.list
 	return r, nil
 }

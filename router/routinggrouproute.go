@@ -1,8 +1,6 @@
 package router
 
 import (
-	"sort"
-
 	"mcroute/codec/mc"
 	"mcroute/router/jsonm"
 )
@@ -65,41 +63,14 @@ func (r *routingGroupRoute) Traverse(req *mc.Request, depth int, visit Visitor) 
 // is required; without routing_group_policies the result is the default
 // policy itself.
 func newRoutingGroupRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
-	if cfg == nil {
-		return nil, b.errf(at, "RoutingGroupRoute needs either 'default_policy' or 'routing_group_policies'")
-	}
-	if !cfg.IsObject() {
-		return b.route(cfg)
-	}
-	dv, pv := cfg.Get("default_policy"), cfg.Get("routing_group_policies")
-	if dv == nil && pv == nil {
-		return nil, b.errf(cfg, "RoutingGroupRoute needs either 'default_policy' or 'routing_group_policies'")
-	}
-	var def Handle
-	if dv != nil {
-		var err error
-		if def, err = b.route(dv); err != nil {
-			return nil, err
-		}
-	}
-	if pv == nil {
-		return def, nil
-	}
-	if !pv.IsObject() {
-		return nil, b.errf(pv, "RoutingGroupRoute: routing_group_policies is not an object")
+	def, members, done, err := b.selectorPolicies("RoutingGroupRoute", "routing_group_policies", cfg, at)
+	if done || err != nil {
+		return def, err
 	}
 	groups := map[string]Handle{}
-	members := append([]jsonm.Member(nil), pv.Members...)
-	sort.SliceStable(members, func(i, j int) bool { return members[i].Key < members[j].Key })
 	r := &routingGroupRoute{}
-	seen := map[Handle]bool{}
-	add := func(h Handle) {
-		if h != nil && !seen[h] {
-			seen[h] = true
-			r.children = append(r.children, h)
-		}
-	}
-	add(def)
+	var kids childSet
+	kids.add(def)
 	for _, m := range members {
 		switch m.Key {
 		case "get_like", "update_like", "delete_like", "arithmetic_like":
@@ -114,8 +85,9 @@ func newRoutingGroupRoute(b *builder, cfg, at *jsonm.Value) (Handle, error) {
 			return nil, err
 		}
 		groups[m.Key] = h
-		add(h)
+		kids.add(h)
 	}
+	r.children = kids.list
 	for op := range r.byOp {
 		if h, ok := groups[routingGroupOf(mc.Op(op))]; ok {
 			r.byOp[op] = h
