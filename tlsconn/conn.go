@@ -108,9 +108,8 @@ func (c *Conn) Poll() (done bool, err error) {
 	h.mu.Unlock()
 	st := &c.srv.stats
 	if h.err != nil {
+		// Counted where the handshake ended (Server.countFailure).
 		c.mode, c.err, c.reason = modeFailed, h.err, h.reason
-		st.Failures.Add(1)
-		st.ByReason[h.reason].Add(1)
 		return true, c.err
 	}
 	st.Handshakes.Add(1)

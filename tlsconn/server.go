@@ -320,8 +320,19 @@ func (s *Server) Accept(local, remote net.Addr, wake func(), bufs *Buffers) *Con
 	case s.jobs <- c:
 	default:
 		h.reason, h.err, h.done = ReasonOverloaded, errors.New("handshake queue full"), true
+		s.countFailure(ReasonOverloaded)
 	}
 	return c
+}
+
+// countFailure counts a refused handshake. It is counted where the
+// handshake ends (the worker, or Accept for a full queue), not when the
+// loop next polls: a client that reads the alert and closes at once may
+// close the socket before the loop polls, and the failure must count all
+// the same, under its real reason.
+func (s *Server) countFailure(r Reason) {
+	s.stats.Failures.Add(1)
+	s.stats.ByReason[r].Add(1)
 }
 
 func (s *Server) worker() {
@@ -371,6 +382,9 @@ func (s *Server) handshake(c *Conn) {
 		}
 	} else {
 		c.setup(tc)
+	}
+	if err != nil {
+		s.countFailure(reason)
 	}
 	h.mu.Lock()
 	h.err, h.reason, h.done = err, reason, true
