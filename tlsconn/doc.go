@@ -7,8 +7,15 @@
 //
 //   - Server: the listener side's certificate, key and CA (re-read when the
 //     files change; new handshakes use them, established connections are
-//     untouched), a session-ticket key shared by all handshakes so that
+//     untouched), the session-ticket keys shared by all handshakes so that
 //     sessions resume, the handshake worker pool and the counters (Stats).
+//   - Session-ticket keys (tickets.go): with ServerOptions.TicketSeedFile,
+//     derived from mcrouter's seed file ("old", "current", "new" arrays of
+//     hex seeds; HKDF-SHA256 per seed; the first current key encrypts, all
+//     decrypt), re-read when it changes, a bad file refused at start and
+//     ignored (logged, counted) on reload; without it one random key for
+//     the process's life. Routers given one file resume each other's
+//     sessions; tickets are not byte-compatible with mcrouter's.
 //   - The cert-and-IP check of mcrouter (verifyPeer): a presented client
 //     certificate must chain to the CA and one of its SAN IP addresses must
 //     equal the peer's IP; with RequirePeerCerts a client must present one.

@@ -2,7 +2,6 @@ package tlsconn
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -35,6 +34,10 @@ type ServerOptions struct {
 	// ReloadInterval is how often the files are checked for changes
 	// (default 1 s; negative: never).
 	ReloadInterval time.Duration
+	// TicketSeedFile is mcrouter's session-ticket seed file
+	// (--tls-ticket-key-seed-path, tickets.go): routers given the same file
+	// resume each other's sessions. Empty: one random key per process.
+	TicketSeedFile string
 	// StdRecordLayer keeps every connection on crypto/tls's own record
 	// layer (std mode), for tests and comparisons.
 	StdRecordLayer bool
@@ -73,6 +76,9 @@ type Stats struct {
 	ByReason    [numReasons]atomic.Uint64
 	Reloads     atomic.Uint64
 	ReloadFails atomic.Uint64
+	// Session-ticket seed file reloads (tickets.go).
+	TicketReloads     atomic.Uint64
+	TicketReloadFails atomic.Uint64
 }
 
 // StatNames lists the `stats` lines of s in order, with their values.
@@ -87,6 +93,8 @@ func (s *Stats) Each(f func(name string, v int64)) {
 	}
 	f("num_ssl_cert_reloads", int64(s.Reloads.Load()))
 	f("num_ssl_cert_reload_failures", int64(s.ReloadFails.Load()))
+	f("num_ssl_ticket_key_reloads", int64(s.TicketReloads.Load()))
+	f("num_ssl_ticket_key_reload_failures", int64(s.TicketReloadFails.Load()))
 	ktls := int64(0)
 	if KTLSAvailable() {
 		ktls = 1
@@ -104,8 +112,9 @@ type Server struct {
 	stats Stats
 	jobs  chan *Conn
 
-	ticketKey [32]byte
-	stamp     [sha256.Size]byte // hash of the files loaded
+	mu      sync.Mutex        // serialises load and ReloadTickets
+	tickets ticketKeys        // under mu
+	stamp   [sha256.Size]byte // hash of the files loaded; under mu
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -134,7 +143,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		opts.Logf = func(string, ...any) {}
 	}
 	s := &Server{opts: opts, jobs: make(chan *Conn, opts.Queue), stop: make(chan struct{})}
-	if _, err := rand.Read(s.ticketKey[:]); err != nil {
+	if err := s.initTickets(); err != nil {
 		return nil, err
 	}
 	if _, err := s.load(); err != nil {
@@ -163,6 +172,8 @@ func (s *Server) Close() {
 // load reads the files and, if they changed, installs a new config. It
 // reports whether it did.
 func (s *Server) load() (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	certPEM, err := os.ReadFile(s.opts.CertFile)
 	if err != nil {
 		return false, err
@@ -200,7 +211,7 @@ func (s *Server) load() (bool, error) {
 		CurvePreferences:            []tls.CurveID{tls.X25519, tls.CurveP256},
 		DynamicRecordSizingDisabled: true,
 	}
-	cfg.SetSessionTicketKeys([][32]byte{s.ticketKey})
+	s.setTicketKeys(cfg)
 	s.stamp = stamp
 	s.cfg.Store(cfg)
 	return true, nil
@@ -218,6 +229,7 @@ func (s *Server) watch() {
 			return
 		case <-t.C:
 		}
+		s.checkTickets()
 		var b bytes.Buffer
 		for _, f := range []string{s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile} {
 			if fi, err := os.Stat(f); err == nil {

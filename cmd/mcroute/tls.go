@@ -12,6 +12,7 @@ type tlsOptions struct {
 	sslPorts                        string
 	serverCert, serverKey, serverCA string
 	pemCert, pemKey, pemCA          string
+	ticketSeedPath                  string
 	requirePeerCerts                bool
 	handshakeTimeoutMs              int
 }
@@ -25,6 +26,7 @@ func defineTLSFlags(o *tlsOptions, str func(*string, string, string, ...string),
 	str(&o.serverCert, "", "PEM certificate of the TLS listeners (default: --pem-cert-path)", "server-pem-cert-path")
 	str(&o.serverKey, "", "PEM key of the TLS listeners (default: --pem-key-path)", "server-pem-key-path")
 	str(&o.serverCA, "", "PEM CA that client certificates must chain to (default: --pem-ca-path)", "server-pem-ca-path")
+	str(&o.ticketSeedPath, "", `JSON file of session-ticket seeds ({"old":[hex…],"current":[hex…],"new":[hex…]}); routers given the same file resume each other's TLS sessions (re-read when it changes)`, "tls-ticket-key-seed-path")
 	boolean(&o.requirePeerCerts, "refuse TLS clients that present no certificate", "ssl-require-peer-certs")
 	integer(&o.handshakeTimeoutMs, 10000, "close a TLS connection whose handshake takes longer, ms", "ssl-handshake-timeout-ms")
 }
@@ -33,6 +35,9 @@ func defineTLSFlags(o *tlsOptions, str func(*string, string, string, ...string),
 // --ssl-port.
 func (o *tlsOptions) tlsServer(logf func(string, ...any)) (*tlsconn.Server, error) {
 	if o.sslPorts == "" {
+		if o.ticketSeedPath != "" {
+			logf("warning: --tls-ticket-key-seed-path has no effect without --ssl-port")
+		}
 		return nil, nil
 	}
 	pick := func(a, b string) string {
@@ -45,6 +50,7 @@ func (o *tlsOptions) tlsServer(logf func(string, ...any)) (*tlsconn.Server, erro
 		CertFile:         pick(o.serverCert, o.pemCert),
 		KeyFile:          pick(o.serverKey, o.pemKey),
 		CAFile:           pick(o.serverCA, o.pemCA),
+		TicketSeedFile:   o.ticketSeedPath,
 		RequirePeerCerts: o.requirePeerCerts,
 		HandshakeTimeout: time.Duration(o.handshakeTimeoutMs) * time.Millisecond,
 		Logf:             logf,
