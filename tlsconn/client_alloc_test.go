@@ -141,7 +141,9 @@ func TestClientMemcachedAllocs(t *testing.T) {
 			t.Errorf("%q: %v allocations per request, want 0", tc.req, n)
 		}
 	}
+	suite := tls.CipherSuiteName(c.ConnectionState().CipherSuite)
 	if !c.InLoopRecordLayer() {
-		t.Fatalf("session with memcached (suite %s) still on crypto/tls", tls.CipherSuiteName(c.ConnectionState().CipherSuite))
+		t.Fatalf("session with memcached (%s) still on crypto/tls", suite)
 	}
+	t.Logf("memcached -Z: %s", suite)
 }

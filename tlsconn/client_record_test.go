@@ -342,8 +342,13 @@ func TestClientKeyUpdateBeforeSwitch(t *testing.T) {
 // recordPair is a Client already on its own record layer and its peer,
 // from made-up secrets: no handshake, so that a test can make many.
 func recordPair(t testing.TB) (*Client, *peer) {
-	suite := uint16(tls.TLS_AES_128_GCM_SHA256)
-	s2c, c2s := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{9}, 32)
+	return recordPairSuite(t, tls.TLS_AES_128_GCM_SHA256)
+}
+
+func recordPairSuite(t testing.TB, suite uint16) (*Client, *peer) {
+	h, _, _ := suiteHash(suite)
+	size := h().Size()
+	s2c, c2s := bytes.Repeat([]byte{7}, size), bytes.Repeat([]byte{9}, size)
 	c := &Client{mode: clientRecord, rx: mustHalf(t, suite, s2c, 3), tx: mustHalf(t, suite, c2s, 1), plain: make([]byte, 0, plainChunk)}
 	p := &peer{suite: suite, tx: mustHalf(t, suite, s2c, 3), rx: mustHalf(t, suite, c2s, 1)}
 	return c, p
@@ -355,7 +360,13 @@ func recordPair(t testing.TB) (*Client, *peer) {
 // byte by byte, gives the replies and io.EOF; the KeyUpdate is answered
 // once, and what the Client seals afterwards opens under its next key.
 func TestClientRecordSplits(t *testing.T) {
-	_, p := recordPair(t)
+	for _, suite := range []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384} {
+		t.Run(tls.CipherSuiteName(suite), func(t *testing.T) { testClientRecordSplits(t, suite) })
+	}
+}
+
+func testClientRecordSplits(t *testing.T, suite uint16) {
+	_, p := recordPairSuite(t, suite)
 	ticket := []byte{msgNewSessionTicket, 0, 0, 14, 0, 0, 0, 60, 1, 2, 3, 4, 0, 0, 1, 9, 0, 0}
 	stream := cat(p.data("VALUE a 0 1\r\nx\r\n"), p.data("END\r\n"),
 		p.tx.sealControl(nil, typeHandshake, ticket),
@@ -363,7 +374,7 @@ func TestClientRecordSplits(t *testing.T) {
 	const want = "VALUE a 0 1\r\nx\r\nEND\r\nSTORED\r\n"
 	check := func(name string, parts [][]byte) {
 		t.Helper()
-		c, p := recordPair(t)
+		c, p := recordPairSuite(t, suite)
 		var err error
 		var out []byte
 		for _, b := range parts {
