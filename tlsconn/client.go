@@ -25,6 +25,10 @@ type ClientOptions struct {
 	// for self-signed test set-ups only. The traffic is still encrypted,
 	// but a man in the middle goes unnoticed.
 	NoVerify bool
+	// StdRecordLayer keeps every session on crypto/tls's record layer
+	// after the handshake (tests and benchmarks compare the two); by
+	// default a TLS 1.3 AES-GCM session moves to this package's own.
+	StdRecordLayer bool
 }
 
 // ClientConfig is the process's TLS client configuration: the verified
@@ -128,11 +132,25 @@ func (e *HandshakeError) Timeout() bool {
 // the caller hands nc's descriptor to an event loop (gnet's Enroll) and
 // feeds the Client from there. On failure nc is left to the caller to
 // close, and the error is a *HandshakeError.
+//
+// The handshake reads nc one record at a time (never past the end of the
+// record it needs), so that every byte the server sends after its
+// Finished reaches the event loop, none stays inside crypto/tls; and it
+// captures the traffic secrets (a key log of its own), so that the Client
+// can move to the in-loop record layer (client_session.go).
 func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.Time) (*Client, error) {
 	c := &Client{}
 	c.p.raw = nc
 	c.p.local, c.p.remote = nc.LocalAddr(), nc.RemoteAddr()
-	c.tc = tls.Client(&c.p, cc.configFor(host, addr))
+	cfg := cc.configFor(host, addr)
+	var keys clientKeys
+	if !cc.opts.StdRecordLayer {
+		// A copy for this handshake alone (it shares the session cache),
+		// so that the key log sees only this handshake's secrets.
+		cfg = cfg.Clone()
+		cfg.KeyLogWriter = &keys
+	}
+	c.tc = tls.Client(&c.p, cfg)
 	_ = nc.SetDeadline(deadline)
 	err := c.tc.Handshake()
 	_ = nc.SetDeadline(time.Time{})
@@ -140,6 +158,20 @@ func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.
 	if err != nil {
 		return nil, &HandshakeError{Addr: addr, Err: err}
 	}
-	c.plain = make([]byte, 0, plainChunk)
+	c.start(&keys)
 	return c, nil
+}
+
+// clientKeys is the key log of one client handshake: the application
+// traffic secrets (TLS 1.3 only; a TLS 1.2 handshake logs none of these).
+type clientKeys struct{ client, server []byte }
+
+func (k *clientKeys) Write(line []byte) (int, error) {
+	switch label, secret := keyLogSecret(line); label {
+	case "CLIENT_TRAFFIC_SECRET_0":
+		k.client = secret
+	case "SERVER_TRAFFIC_SECRET_0":
+		k.server = secret
+	}
+	return len(line), nil
 }

@@ -1,6 +1,7 @@
 package tlsconn_test
 
 import (
+	"crypto/tls"
 	"testing"
 
 	"mcroute/engine/mctest"
@@ -9,8 +10,8 @@ import (
 )
 
 // TestClientMemcachedResumes: against memcached -Z, the in-loop session
-// works (version, set, get) and a reconnect resumes the session from the
-// ticket taken in-loop.
+// works (set, get) and a reconnect resumes the session from the tickets
+// taken in-loop before the switch to the own record layer.
 func TestClientMemcachedResumes(t *testing.T) {
 	pki := clienttest.New(t)
 	m := mctest.StartMemcached(t, clienttest.MemcachedArgs(pki.Server, "", false)...)
@@ -31,4 +32,12 @@ func TestClientMemcachedResumes(t *testing.T) {
 		t.Error("reconnect did not resume the session")
 	}
 	roundTrip(t, c2, nc2, "get k\r\n", "VALUE k 0 2\r\nhi\r\nEND\r\n", 1)
+	// Both sessions (OpenSSL sends two tickets first) moved to the own
+	// record layer at the first reply, and keep working there.
+	for _, c := range []*tlsconn.Client{c, c2} {
+		if !c.InLoopRecordLayer() {
+			t.Errorf("%s session still on crypto/tls", tls.CipherSuiteName(c.ConnectionState().CipherSuite))
+		}
+	}
+	roundTrip(t, c, nc, "get k\r\n", "VALUE k 0 2\r\nhi\r\nEND\r\n", 3)
 }

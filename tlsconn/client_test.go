@@ -194,7 +194,8 @@ func roundTrip(t *testing.T, c *tlsconn.Client, nc net.Conn, req, want string, s
 // TestClientPartialRecords feeds records whole and one byte at a time:
 // crypto/tls must keep a partial record and carry on (it relies on
 // crypto/tls not storing a temporary error; a Go upgrade that changes
-// that fails here). TLS 1.2 and 1.3.
+// that fails here). TLS 1.2 and 1.3 (whose session moves to the own
+// record layer at the first reply, here mid-stream when fed bytewise).
 func TestClientPartialRecords(t *testing.T) {
 	pki := clienttest.New(t)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
@@ -210,6 +211,9 @@ func TestClientPartialRecords(t *testing.T) {
 		for _, step := range []int{1 << 20, 1, 7} {
 			roundTrip(t, c, nc, "a\nb\n", "echo a\necho b\n", step)
 			roundTrip(t, c, nc, big+"\n", "echo "+big+"\n", step)
+		}
+		if c.InLoopRecordLayer() != (v == tls.VersionTLS13) {
+			t.Errorf("TLS %x: own record layer %v", v, c.InLoopRecordLayer())
 		}
 	}
 }

@@ -44,14 +44,26 @@
 //     --ssl-no-verify-servers opts out) and the client certificate
 //     (--pem-cert-path, --pem-key-path), plus one tls.Config per server
 //     with its session cache, so reconnects resume. Handshake runs in
-//     upstream's dial goroutine over the raw socket; the returned Client
-//     then continues the session inside the event loop over an in-memory
-//     transport (Open decrypts what the loop read, Seal encrypts a flushed
-//     batch, Out is written with one gnet write). Sealing allocates
-//     nothing; decryption still costs crypto/tls's 24-byte atLeastReader
-//     up to twice per loop pass (the inbound side's own TLS 1.3 record
-//     layer, record.go, would remove it). clienttest makes the
-//     certificates the outbound tests use.
+//     upstream's dial goroutine over the raw socket, reading it one record
+//     at a time (no server record stays inside crypto/tls) and capturing
+//     the traffic secrets with a per-handshake key log; the returned
+//     Client then continues the session inside the event loop (Open
+//     decrypts what the loop read, Seal encrypts a flushed batch, Out is
+//     written with one gnet write). TLS 1.3 AES-GCM sessions move to the
+//     record layer of record.go when the server's first application
+//     record arrives: until then the Client opens each record itself to
+//     see what it is and passes the NewSessionTickets on to crypto/tls
+//     (which puts them in the session cache, in step with its sequence
+//     number), while crypto/tls seals; at the first reply both directions
+//     switch (sequence numbers: records opened so far, records crypto/tls
+//     sealed). After that nothing is allocated per record; a KeyUpdate is
+//     followed (and answered when requested), close_notify and alerts end
+//     the session as with crypto/tls, later tickets are ignored, and a
+//     post-handshake message split across records is refused. A
+//     KeyUpdate, alert or unusual record before the switch, TLS 1.2,
+//     ChaCha20 and ClientOptions.StdRecordLayer leave the session to
+//     crypto/tls over an in-memory transport (2×24 B per Open).
+//     clienttest makes the certificates the outbound tests use.
 //
 // # Goroutines and lifetimes
 //
@@ -64,7 +76,10 @@
 // on the connection's loop; Plaintext's slice is valid until the next
 // Consume or Input. Buffers (plaintext, partial records) come from a
 // per-loop free list and go back when empty, so an idle connection holds
-// only its keys. Close releases a Conn when its socket closes.
+// only its keys. Close releases a Conn when its socket closes. A Client
+// belongs to its connection's loop; it keeps its plaintext buffer and,
+// once a record has arrived split, a partial-record buffer (17 KB) for
+// the connection's life, and drops crypto/tls's state at the switch.
 //
 // # What it must not do
 //

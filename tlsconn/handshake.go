@@ -177,19 +177,30 @@ func (h *hsConn) SetWriteDeadline(time.Time) error { return nil }
 type keyLog struct{ h *hsConn }
 
 func (k keyLog) Write(line []byte) (int, error) {
-	f := strings.Fields(string(line))
-	if len(f) == 3 {
-		secret, err := hex.DecodeString(f[2])
-		if err == nil {
-			switch f[0] {
-			case "CLIENT_TRAFFIC_SECRET_0":
-				k.h.clientApp = secret
-			case "SERVER_TRAFFIC_SECRET_0":
-				k.h.serverApp = secret
-			}
+	if label, secret := keyLogSecret(line); secret != nil {
+		switch label {
+		case "CLIENT_TRAFFIC_SECRET_0":
+			k.h.clientApp = secret
+		case "SERVER_TRAFFIC_SECRET_0":
+			k.h.serverApp = secret
 		}
 	}
 	return len(line), nil
+}
+
+// keyLogSecret splits one line of crypto/tls's key log (NSS format:
+// label, client random, secret in hex) into its label and secret; secret
+// is nil for a line it cannot read.
+func keyLogSecret(line []byte) (label string, secret []byte) {
+	f := strings.Fields(string(line))
+	if len(f) != 3 {
+		return "", nil
+	}
+	secret, err := hex.DecodeString(f[2])
+	if err != nil {
+		return "", nil
+	}
+	return f[0], secret
 }
 
 // countAppRecords returns how many of the records in sent (what our side
