@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 )
 
 // Session-ticket keys (mcrouter's --tls-ticket-key-seed-path).
@@ -48,7 +49,14 @@ type ticketKeys struct {
 	keys  [][32]byte
 	stamp [sha256.Size]byte // hash of the seed file's content loaded
 	stat  string            // its size and mtime when last read
+	made  time.Time         // without a seed file: when keys[0] was drawn
 }
+
+// randomKeyLife is how long a random ticket key (no seed file) encrypts new
+// tickets; it then decrypts for as long again, so a session stays
+// resumable for one to two periods and a key stolen from memory opens at
+// most two days of tickets (forward secrecy of resumed sessions).
+const randomKeyLife = 24 * time.Hour
 
 // parseTicketSeeds derives the ticket keys from a seed file's content,
 // the first "current" seed's key first. The error names the file and the
@@ -107,7 +115,7 @@ func (s *Server) initTickets() error {
 		if _, err := rand.Read(k[:]); err != nil {
 			return err
 		}
-		s.tickets.keys = [][32]byte{k}
+		s.tickets.keys, s.tickets.made = [][32]byte{k}, time.Now()
 		return nil
 	}
 	s.tickets.stat = statKey(s.opts.TicketSeedFile)
@@ -137,6 +145,7 @@ func statKey(path string) string {
 // and the running keys stay.
 func (s *Server) checkTickets() {
 	if s.opts.TicketSeedFile == "" {
+		s.rotateRandomKey(time.Now(), randomKeyLife)
 		return
 	}
 	s.mu.Lock()
@@ -188,6 +197,28 @@ func (s *Server) ReloadTickets() (bool, error) {
 	s.stats.TicketReloads.Add(1)
 	s.opts.Logf("tls: reloaded session-ticket seeds from %s (%d keys)", s.opts.TicketSeedFile, len(keys))
 	return true, nil
+}
+
+// rotateRandomKey draws a new random ticket key once the current one has
+// encrypted tickets for life, keeping the previous one to decrypt (no seed
+// file only; watcher goroutine, tests). It reports whether it rotated.
+func (s *Server) rotateRandomKey(now time.Time, life time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.tickets.made) < life {
+		return false
+	}
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		s.opts.Logf("tls: new session-ticket key: %v (keeping the current one)", err)
+		return false
+	}
+	keys := [][32]byte{k, s.tickets.keys[0]}
+	cfg := s.cfg.Load().Clone()
+	cfg.SetSessionTicketKeys(keys)
+	s.tickets.keys, s.tickets.made = keys, now
+	s.cfg.Store(cfg)
+	return true
 }
 
 // setTicketKeys gives a new config the current ticket keys (under s.mu).

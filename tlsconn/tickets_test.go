@@ -322,3 +322,33 @@ func FuzzTicketSeeds(f *testing.F) {
 		}
 	})
 }
+
+// TestRandomTicketKeyRotates: without a seed file the random key is
+// replaced once it has encrypted tickets for its life; a ticket under the
+// previous key still resumes, one two keys old does not.
+func TestRandomTicketKeyRotates(t *testing.T) {
+	p := newPKI(t)
+	for _, tv := range tlsVersions {
+		t.Run(tv.name, func(t *testing.T) {
+			s := newServer(t, p, nil)
+			if s.rotateRandomKey(time.Now(), time.Hour) {
+				t.Fatal("rotated a key younger than its life")
+			}
+			first := tls.NewLRUClientSessionCache(4)
+			connect(t, s, p, first, tv.v)
+			if !s.rotateRandomKey(time.Now().Add(2*time.Hour), time.Hour) {
+				t.Fatal("did not rotate an expired key")
+			}
+			if !connect(t, s, p, first, tv.v) {
+				t.Fatal("a ticket under the previous key did not resume")
+			}
+			old := tls.NewLRUClientSessionCache(4)
+			connect(t, s, p, old, tv.v)
+			s.rotateRandomKey(time.Now().Add(4*time.Hour), time.Hour)
+			s.rotateRandomKey(time.Now().Add(6*time.Hour), time.Hour)
+			if connect(t, s, p, old, tv.v) {
+				t.Fatal("a ticket two keys old resumed")
+			}
+		})
+	}
+}
