@@ -49,6 +49,14 @@ type ToPlainClientStats struct {
 	Opened, NotSelected atomic.Uint64
 }
 
+// Each calls f with mcrouter's names for these counters (its proxy
+// destination stats: num_tls_to_plain_fallback_failures counts handshakes
+// that stayed TLS).
+func (s *ToPlainClientStats) Each(f func(name string, v int64)) {
+	f("num_tls_to_plain_connections_opened", int64(s.Opened.Load()))
+	f("num_tls_to_plain_fallback_failures", int64(s.NotSelected.Load()))
+}
+
 var toPlainClient ToPlainClientStats
 
 // ToPlainClient returns the process's outbound tls_to_plain counters.
