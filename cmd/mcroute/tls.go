@@ -14,6 +14,7 @@ type tlsOptions struct {
 	pemCert, pemKey, pemCA          string
 	requirePeerCerts                bool
 	handshakeTimeoutMs              int
+	noKTLS                          bool
 }
 
 // defineTLSFlags adds the inbound TLS flags with newFlagSet's helpers.
@@ -27,6 +28,7 @@ func defineTLSFlags(o *tlsOptions, str func(*string, string, string, ...string),
 	str(&o.serverCA, "", "PEM CA that client certificates must chain to (default: --pem-ca-path)", "server-pem-ca-path")
 	boolean(&o.requirePeerCerts, "refuse TLS clients that present no certificate", "ssl-require-peer-certs")
 	integer(&o.handshakeTimeoutMs, 10000, "close a TLS connection whose handshake takes longer, ms", "ssl-handshake-timeout-ms")
+	boolean(&o.noKTLS, "keep TLS records in mcroute: never hand TLS 1.3 client connections to the kernel's TLS (kTLS)", "ssl-no-ktls")
 }
 
 // tlsServer builds the listener-side TLS state, or returns nil without
@@ -47,6 +49,7 @@ func (o *tlsOptions) tlsServer(logf func(string, ...any)) (*tlsconn.Server, erro
 		CAFile:           pick(o.serverCA, o.pemCA),
 		RequirePeerCerts: o.requirePeerCerts,
 		HandshakeTimeout: time.Duration(o.handshakeTimeoutMs) * time.Millisecond,
+		NoKTLS:           o.noKTLS,
 		Logf:             logf,
 	}
 	if so.CertFile == "" || so.KeyFile == "" || so.CAFile == "" {
