@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func (r *recordConn) Read(p []byte) (int, error) {
 
 // dialToPlain connects to mcroute's TLS port offering ALPN mc_tls_to_pt,
 // and returns the raw socket once the handshake is done.
-func dialToPlain(t *testing.T, p *tlsProxy, cert *tlstest.Leaf) (net.Conn, tls.ConnectionState) {
+func dialToPlain(t testing.TB, p *tlsProxy, cert *tlstest.Leaf) (net.Conn, tls.ConnectionState) {
 	t.Helper()
 	raw, err := net.Dial("tcp", p.TLS)
 	if err != nil {
@@ -191,4 +192,55 @@ func TestTLSToPlainNotSelected(t *testing.T) {
 	if n, _ := strconv.Atoi(stats(t, a.Addr)["num_tls_to_plain_fallback_failures"]); n <= before {
 		t.Errorf("fallback not counted: %d → %d", before, n)
 	}
+}
+
+// TestTLSToPlainPythonClient: OpenSSL (Python's ssl, as mcrouter's client
+// uses OpenSSL) offers mc_tls_to_pt, gets it, and continues in plaintext
+// on the socket; the handshake runs over memory BIOs so that the script
+// sees exactly what crosses the socket.
+func TestTLSToPlainPythonClient(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	m := mctest.StartMemcached(t)
+	p := startTLSProxy(t, poolConfig(m.Addr), tlsconn.ServerOptions{RequirePeerCerts: true}, engine.Options{})
+	cl := tlstest.WriteFiles(t, p.pki.dir, "client", p.pki.client, p.pki.ca)
+	host, port, _ := net.SplitHostPort(p.TLS)
+	script := `
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(sys.argv[3])
+ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+ctx.check_hostname = False
+ctx.set_alpn_protocols(["mc_tls_to_pt", "rs"])
+raw = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out)
+while True:
+    try:
+        obj.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        raw.sendall(out.read())
+        d = raw.recv(65536)
+        if not d: sys.exit("closed during the handshake")
+        inc.write(d)
+raw.sendall(out.read())
+if inc.pending: sys.exit("bytes after the handshake: %d" % inc.pending)
+raw.sendall(b"set py 0 0 3\r\nabc\r\nget py\r\n")
+buf = b""
+while not buf.endswith(b"END\r\n"):
+    d = raw.recv(65536)
+    if not d: break
+    buf += d
+print(obj.version(), obj.selected_alpn_protocol(), repr(buf))
+`
+	out, err := exec.Command("python3", "-c", script, host, port, cl.CA, cl.Cert, cl.Key).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	if got, want := strings.TrimSpace(string(out)), `TLSv1.2 mc_tls_to_pt b'STORED\r\nVALUE py 0 3\r\nabc\r\nEND\r\n'`; got != want {
+		t.Fatalf("python got %s, want %s", got, want)
+	}
+	waitStat(t, p.Plain, "num_tls_to_plain_client_connections_opened", "1")
 }
