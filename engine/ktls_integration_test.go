@@ -87,7 +87,7 @@ func TestKTLSRefusedKeepsWorking(t *testing.T) {
 				t.Fatalf("--ssl-no-ktls: setsockopt called %v", k.calls)
 			}
 		}
-		if st["num_ssl_ktls_fallbacks"] != wantFallbacks || st["num_ssl_ktls_connections"] != "0" {
+		if st["num_ssl_ktls_fallbacks"] != wantFallbacks || st["num_ssl_ktls_connections"] != "0" || p.E.TLSDirect() != 0 {
 			t.Fatalf("%s: fallbacks %s, ktls %s", tc.name, st["num_ssl_ktls_fallbacks"], st["num_ssl_ktls_connections"])
 		}
 		tc2.Close()
@@ -166,6 +166,9 @@ func TestKTLSOffloadGoesDirect(t *testing.T) {
 		if got := exchange(t, raw, rb, s.req, s.last); got != want {
 			t.Fatalf("%.40q: after the offload %.200q, plain %.200q", s.req, got, want)
 		}
+	}
+	if n := p.E.TLSDirect(); n != 1 {
+		t.Fatalf("%d connections went direct, want 1", n)
 	}
 	waitStat(t, p.Plain, "num_ssl_client_connections", "1")
 	raw.Close()

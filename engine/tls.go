@@ -164,6 +164,7 @@ func (x *tlsSession) settle() {
 	if x.t.Passthrough() && x.t.Buffered() == 0 && !x.t.HasOutput() && c.InboundBuffered() == 0 {
 		x.direct = true
 		x.s.c = c
+		x.ls.stats.tlsDirect.Add(1)
 	}
 }
 

@@ -43,4 +43,7 @@ func TestToPlainAllocs(t *testing.T) {
 			t.Errorf("%q over tls_to_plain: %.2f allocations per request", tc.req, n)
 		}
 	}
+	if n := p.E.TLSDirect(); n != 1 {
+		t.Fatalf("%d connections went direct, want 1", n)
+	}
 }

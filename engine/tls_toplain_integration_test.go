@@ -105,6 +105,9 @@ func TestTLSToPlainInbound(t *testing.T) {
 		}
 	}
 	waitStat(t, p.Plain, "num_tls_to_plain_client_connections_opened", "1")
+	if n := p.E.TLSDirect(); n != 1 {
+		t.Fatalf("%d connections went direct, want 1", n)
+	}
 	raw.Close()
 	waitStat(t, p.Plain, "num_tls_to_plain_client_connections_closed", "1")
 	waitStat(t, p.Plain, "num_ssl_client_connections", "0")
