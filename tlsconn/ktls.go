@@ -141,35 +141,72 @@ func (c *Conn) OffloadKTLS(fd, heldIn, heldOut int) Offload {
 	}
 	c.ktlsTried = true
 	st := &c.srv.stats
-	rxInfo, err1 := CryptoInfo(c.state.CipherSuite, c.rx.secret, c.rx.seq)
-	txInfo, err2 := CryptoInfo(c.state.CipherSuite, c.tx.secret, c.tx.seq)
-	if err1 != nil || err2 != nil {
-		return OffloadNever
-	}
-	// A socket with the ULP and no keys yet passes bytes through as
-	// before: a refusal of either of the first two steps changes nothing.
-	if err := set(fd, unix.IPPROTO_TCP, tcpULP, "tls"); err != nil {
+	res, step, err := InstallKTLS(set, fd, c.state.CipherSuite, c.rx.secret, c.rx.seq, c.tx.secret, c.tx.seq)
+	switch res {
+	case OffloadFailed:
 		st.KTLSFallbacks.Add(1)
-		c.srv.opts.Logf("tls: kTLS refused (TCP_ULP): %v; the in-loop record layer carries on", err)
-		return OffloadFailed
-	}
-	if err := set(fd, solTLS, tlsRX, string(rxInfo)); err != nil {
-		st.KTLSFallbacks.Add(1)
-		c.srv.opts.Logf("tls: kTLS refused (TLS_RX): %v; the in-loop record layer carries on", err)
-		return OffloadFailed
-	}
-	c.rxPlain, c.rx = true, nil
-	if err := set(fd, solTLS, tlsTX, string(txInfo)); err != nil {
+		c.srv.ktlsRefused(step, err, "the in-loop record layer carries on")
+	case OffloadRXOnly:
 		// RX is the kernel's now and cannot be taken back; sealing stays
 		// here. Counted as a fallback too.
+		c.rxPlain, c.rx = true, nil
 		st.KTLSFallbacks.Add(1)
 		st.KTLSRXOnly.Add(1)
-		c.srv.opts.Logf("tls: kTLS refused (TLS_TX): %v; only decryption is offloaded", err)
-		return OffloadRXOnly
+		c.srv.ktlsRefused(step, err, "only decryption is offloaded")
+	case OffloadDone:
+		c.rxPlain, c.rx = true, nil
+		c.txPlain, c.tx = true, nil
+		st.KTLS.Add(1)
 	}
-	c.txPlain, c.tx = true, nil
-	st.KTLS.Add(1)
-	return OffloadDone
+	return res
+}
+
+// InstallKTLS does the kernel's part of an offload on socket fd: TCP_ULP
+// "tls", then TLS_RX and TLS_TX keyed with CryptoInfo for suite, each
+// traffic secret and the sequence number of the next record in that
+// direction. set nil means the kernel's setsockopt. The caller must make
+// sure that the socket is at a record boundary both ways (everything read
+// opened, everything sealed written; see OffloadKTLS).
+//
+// It returns OffloadDone; OffloadFailed when TCP_ULP or TLS_RX was refused
+// (the socket is unchanged: with the ULP and no keys it passes bytes
+// through); OffloadRXOnly when TLS_TX was refused after TLS_RX (the kernel
+// decrypts, the caller keeps sealing); OffloadNever for a suite kTLS does
+// not take. step names the refused setsockopt.
+//
+// It is the hook for outbound connections (upstream's TLS transport):
+// once their record layer exposes its traffic secrets and sequence
+// numbers, the dial or the loop calls it the same way.
+func InstallKTLS(set Setsockopt, fd int, suite uint16, rxSecret []byte, rxSeq uint64, txSecret []byte, txSeq uint64) (res Offload, step string, err error) {
+	if set == nil {
+		set = kernelSetsockopt
+	}
+	rxInfo, err := CryptoInfo(suite, rxSecret, rxSeq)
+	if err != nil {
+		return OffloadNever, "", err
+	}
+	txInfo, err := CryptoInfo(suite, txSecret, txSeq)
+	if err != nil {
+		return OffloadNever, "", err
+	}
+	if err := set(fd, unix.IPPROTO_TCP, tcpULP, "tls"); err != nil {
+		return OffloadFailed, "TCP_ULP", err
+	}
+	if err := set(fd, solTLS, tlsRX, string(rxInfo)); err != nil {
+		return OffloadFailed, "TLS_RX", err
+	}
+	if err := set(fd, solTLS, tlsTX, string(txInfo)); err != nil {
+		return OffloadRXOnly, "TLS_TX", err
+	}
+	return OffloadDone, "", nil
+}
+
+// ktlsRefused logs the first refusal of the kernel; a kernel that refuses
+// one connection likely refuses all, so later ones are only counted.
+func (s *Server) ktlsRefused(step string, err error, then string) {
+	if s.ktlsLogged.CompareAndSwap(false, true) {
+		s.opts.Logf("tls: kTLS refused (%s): %v; %s (further refusals are only counted: num_ssl_ktls_fallbacks)", step, err, then)
+	}
 }
 
 // ktlsSet returns the setsockopt to offload with, nil when kTLS is off

@@ -107,8 +107,8 @@ func (s *Stats) Each(f func(name string, v int64)) {
 	f("num_ssl_ktls_connections", int64(s.KTLS.Load()))
 	f("num_ssl_ktls_fallbacks", int64(s.KTLSFallbacks.Load()))
 	f("num_ssl_ktls_rx_only", int64(s.KTLSRXOnly.Load()))
-	f("num_tls_to_plain_connections_opened", int64(s.ToPlainOpened.Load()))
-	f("num_tls_to_plain_connections_closed", int64(s.ToPlainClosed.Load()))
+	f("num_tls_to_plain_client_connections_opened", int64(s.ToPlainOpened.Load()))
+	f("num_tls_to_plain_client_connections_closed", int64(s.ToPlainClosed.Load()))
 }
 
 // Server holds the listener-side TLS state: the current certificate and
@@ -127,6 +127,8 @@ type Server struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
+
+	ktlsLogged atomic.Bool // a kTLS refusal was logged (ktls.go)
 }
 
 // NewServer loads the certificate, key and CA and starts the handshake
