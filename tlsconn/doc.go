@@ -76,7 +76,9 @@
 //
 // # What it must not do
 //
-// No protocol parsing and no routing; no socket I/O of its own (the loop
-// reads and writes); never block a loop: crypto/tls's handshake lock is
-// only taken on a worker, or on the loop after the handshake is over.
+// No protocol parsing and no routing; no socket I/O of its own once a
+// connection is on a loop (the loop reads and writes; OffloadKTLS only sets
+// socket options on the descriptor the loop passes); never block a loop:
+// crypto/tls's handshake lock is only taken on a worker, or on the loop
+// after the handshake is over.
 package tlsconn
