@@ -55,6 +55,11 @@
 // rest waits in gnet's buffer, so backpressure holds) and seals each write,
 // one batch of replies, into as few records as its size allows. Plain
 // sessions keep the socket as their gnet.Conn: their path is unchanged.
+// After each pass the tlsSession tries the kTLS offload (tlsconn's
+// OffloadKTLS, which waits for a record boundary); once the socket carries
+// plaintext — the kernel took the records, or the client negotiated
+// tls_to_plain — and tlsconn holds none, the session goes direct: its
+// gnet.Conn becomes the socket, as for a plain client.
 //
 // stats is rendered when its slot reaches the head of the FIFO, so it
 // counts every request pipelined before it. flush_all goes through the

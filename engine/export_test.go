@@ -23,3 +23,13 @@ func (e *Engine) StallLoops(release <-chan struct{}) {
 		<-stalled
 	}
 }
+
+// TLSDirect is how many TLS-port connections went direct (kTLS or
+// tls_to_plain), summed over the loops.
+func (e *Engine) TLSDirect() uint64 {
+	var n uint64
+	for _, ls := range *e.list.Load() {
+		n += ls.stats.tlsDirect.Load()
+	}
+	return n
+}

@@ -9,6 +9,7 @@ import (
 	"mcroute/codec"
 	"mcroute/codec/mc"
 	"mcroute/router"
+	"mcroute/tlsconn"
 	"mcroute/upstream"
 )
 
@@ -160,6 +161,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 	if e.opts.TLS != nil {
 		e.opts.TLS.Stats().Each(num)
 	}
+	tlsconn.ToPlainClient().Each(num) // outbound tls_to_plain
 	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()

@@ -65,6 +65,9 @@ type loopStats struct {
 	closedMidReply atomic.Uint64
 	// wakeups counts batches: returns of epoll_wait.
 	wakeups atomic.Uint64
+	// tlsDirect counts TLS-port connections that went direct (kTLS or
+	// tls_to_plain: the session reads and writes the socket itself).
+	tlsDirect atomic.Uint64
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {

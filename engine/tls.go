@@ -17,6 +17,13 @@ import (
 // Input and TakeOutput); once it is established an ordinary session is
 // created whose gnet.Conn is a tlsWire, which decrypts on Peek and seals on
 // Write. Plain sessions are untouched: their gnet.Conn is the socket.
+//
+// A TLS connection whose socket comes to carry plaintext — the kernel took
+// the record layer (kTLS, tried after each pass until it is decided) or the
+// client negotiated tls_to_plain — goes direct once tlsconn holds no
+// plaintext for it: the session's gnet.Conn becomes the socket itself and
+// the tlsSession only forwards events (and releases the tlsconn.Conn on
+// close).
 
 // loopTLS is a loop's scratch for TLS connections.
 type loopTLS struct {
@@ -30,6 +37,12 @@ type tlsSession struct {
 	t  *tlsconn.Conn
 	w  tlsWire
 	s  *session // nil until the handshake is done
+	// direct: the socket carries plaintext and s reads and writes it as
+	// is (s.c is the socket).
+	direct bool
+	// ktlsDone: the kTLS offload was decided (done, refused or not for
+	// this connection); until then it is tried after every pass.
+	ktlsDone bool
 }
 
 // tlsWire is the gnet.Conn a TLS session reads and writes through. The
@@ -102,6 +115,9 @@ func (x *tlsSession) send() {
 }
 
 func (x *tlsSession) onTraffic() gnet.Action {
+	if x.direct {
+		return x.s.onTraffic()
+	}
 	c := x.w.Conn
 	if x.s == nil {
 		if n := c.InboundBuffered(); n > 0 {
@@ -130,7 +146,26 @@ func (x *tlsSession) onTraffic() gnet.Action {
 		x.s.closing = true
 		return gnet.Close
 	}
+	if act == gnet.None && !x.s.closed {
+		x.settle()
+	}
 	return act
+}
+
+// settle runs after a pass: it tries the kTLS offload (which needs every
+// record read so far opened and everything sealed written, tlsconn says
+// OffloadLater otherwise), then goes direct when the socket carries
+// plaintext and tlsconn holds none.
+func (x *tlsSession) settle() {
+	c := x.w.Conn
+	if !x.ktlsDone {
+		x.ktlsDone = x.t.OffloadKTLS(c.Fd(), c.InboundBuffered(), c.OutboundBuffered()) != tlsconn.OffloadLater
+	}
+	if x.t.Passthrough() && x.t.Buffered() == 0 && !x.t.HasOutput() && c.InboundBuffered() == 0 {
+		x.direct = true
+		x.s.c = c
+		x.ls.stats.tlsDirect.Add(1)
+	}
 }
 
 func (x *tlsSession) onClose() {

@@ -296,8 +296,9 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		return nil, b.errf(def, "Pool %s: pool is not an object", name)
 	}
 	b.warnUnsupported(def, "Pool "+name, "additional_fanout", "qos")
-	// TLS to the servers: use_ssl (deprecated) or security_mech "ssl",
-	// overridden per server by the server string's mech part.
+	// TLS to the servers: use_ssl (deprecated) or security_mech "ssl" or
+	// "tls_to_plain", overridden per server by the server string's mech
+	// part.
 	mech := upstream.TransportPlain
 	if on, _ := def.Get("use_ssl").Bool(); on {
 		mech = upstream.TransportSSL
@@ -306,7 +307,7 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		m, _ := mv.String()
 		var ok bool
 		if mech, ok = parseMech(m); !ok {
-			return nil, b.errf(mv, "Pool %s: security_mech %q is not supported (plain or ssl)", name, m)
+			return nil, b.errf(mv, "Pool %s: security_mech %q is not supported (plain, ssl or tls_to_plain)", name, m)
 		}
 	}
 	timeout := b.opts.ServerTimeout
@@ -400,12 +401,14 @@ func (b *builder) makePool(name string, def *jsonm.Value) (*pool, error) {
 		}
 		var srv *upstream.Server
 		if path, ok := strings.CutPrefix(host, upstream.UnixPrefix); ok {
-			if smech == upstream.TransportSSL {
-				return nil, b.errf(e, "Pool %s: server %q: UNIX sockets do not support security mech \"ssl\" (only plain)", name, s)
+			if smech != upstream.TransportPlain {
+				return nil, b.errf(e, "Pool %s: server %q: UNIX sockets do not support security mech %q (only plain)", name, s, smech)
 			}
 			srv = upstream.NewUnixServer(path, sproto, timeout, connectTimeout)
 		} else if smech == upstream.TransportSSL {
 			srv = upstream.NewServerTLS(host, port, sproto, b.opts.TLSClient, timeout, connectTimeout)
+		} else if smech == upstream.TransportTLSToPlain {
+			srv = upstream.NewServerTLSToPlain(host, port, sproto, b.opts.TLSClient, timeout, connectTimeout)
 		} else {
 			srv = upstream.NewServerProtocol(host, port, sproto, timeout, connectTimeout)
 		}
@@ -465,7 +468,8 @@ func parseProtocol(s string) (string, bool) {
 }
 
 // parseMech maps mcrouter's security mech to upstream's transport: plain,
-// or ssl (TLS, verified by default). tls_to_plain, fizz and ktls12 are
+// ssl (TLS, verified by default), or tls_to_plain (a verified TLS
+// handshake, then plaintext if the server agrees). fizz and ktls12 are
 // not spoken.
 func parseMech(s string) (string, bool) {
 	switch s {
@@ -473,6 +477,8 @@ func parseMech(s string) (string, bool) {
 		return upstream.TransportPlain, true
 	case upstream.TransportSSL:
 		return upstream.TransportSSL, true
+	case upstream.TransportTLSToPlain:
+		return upstream.TransportTLSToPlain, true
 	}
 	return "", false
 }
@@ -480,8 +486,8 @@ func parseMech(s string) (string, bool) {
 // parseServer parses mcrouter's server string
 // host[:port[:protocol[:mech[:compression]]]] with [v6] hosts. protocol is
 // upstream's name for the string's protocol part, mech its security mech
-// (upstream.TransportPlain or TransportSSL); each "" when the string has
-// none (the pool's applies).
+// (upstream.TransportPlain, TransportSSL or TransportTLSToPlain); each ""
+// when the string has none (the pool's applies).
 func parseServer(s string, portOverride int) (host string, port int, protocol, mech string, err error) {
 	var rest string
 	if strings.HasPrefix(s, "[") {
@@ -530,7 +536,7 @@ func parseServer(s string, portOverride int) (host string, port int, protocol, m
 	if len(parts) > 2 && parts[2] != "" {
 		var ok bool
 		if mech, ok = parseMech(parts[2]); !ok {
-			return "", 0, "", "", fmt.Errorf("server %q: security mech %q is not supported (plain or ssl)", s, parts[2])
+			return "", 0, "", "", fmt.Errorf("server %q: security mech %q is not supported (plain, ssl or tls_to_plain)", s, parts[2])
 		}
 	}
 	if len(parts) > 4 {

@@ -140,7 +140,7 @@ func (e *HandshakeError) Timeout() bool {
 // can move to the in-loop record layer (client_session.go).
 func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.Time) (*Client, error) {
 	c := &Client{}
-	c.p.raw = nc
+	c.p.raw = &recordConn{Conn: nc}
 	c.p.local, c.p.remote = nc.LocalAddr(), nc.RemoteAddr()
 	cfg := cc.configFor(host, addr)
 	var keys clientKeys

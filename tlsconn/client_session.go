@@ -399,22 +399,16 @@ func (c *Client) ConnectionState() tls.ConnectionState { return c.state }
 // crypto/tls writes to out (copying: crypto/tls reuses its record
 // buffer), counting the records (sealed).
 type pipe struct {
-	raw           net.Conn
+	raw           *recordConn // the socket, during the handshake only
 	in            []byte
 	out           []byte
 	sealed        uint64 // records crypto/tls wrote after the handshake
 	local, remote net.Addr
-
-	// The record being read during the handshake: its header so far, and
-	// how much of its body is still to come.
-	hdr  [recordHeader]byte
-	hdrN int
-	left int
 }
 
 func (p *pipe) Read(b []byte) (int, error) {
 	if p.raw != nil {
-		return p.readRecord(b)
+		return p.raw.Read(b)
 	}
 	if len(p.in) == 0 {
 		return 0, errWouldBlock
@@ -422,26 +416,6 @@ func (p *pipe) Read(b []byte) (int, error) {
 	n := copy(b, p.in)
 	p.in = p.in[n:]
 	return n, nil
-}
-
-// readRecord reads from the socket no further than the end of the record
-// header or body being read, so that crypto/tls never holds bytes past
-// the record it asked for (its reads ask for exactly a header, then
-// exactly the body).
-func (p *pipe) readRecord(b []byte) (int, error) {
-	if p.left > 0 {
-		n, err := p.raw.Read(b[:min(len(b), p.left)])
-		p.left -= n
-		return n, err
-	}
-	n, err := p.raw.Read(b[:min(len(b), recordHeader-p.hdrN)])
-	copy(p.hdr[p.hdrN:], b[:n])
-	p.hdrN += n
-	if p.hdrN == recordHeader {
-		p.hdrN = 0
-		p.left = int(binary.BigEndian.Uint16(p.hdr[3:]))
-	}
-	return n, err
 }
 
 func (p *pipe) Write(b []byte) (int, error) {

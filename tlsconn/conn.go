@@ -11,6 +11,7 @@ const (
 	modeHandshake = iota // a worker runs the handshake
 	modeRecord           // in-loop TLS 1.3 AES-GCM record layer (ours)
 	modeStd              // in-loop crypto/tls over the non-blocking hsConn
+	modePlain            // tls_to_plain: no record layer after the handshake
 	modeFailed
 )
 
@@ -38,6 +39,12 @@ type Conn struct {
 	client     bool
 	rx, tx     *halfConn
 	sealKeyUpd bool // a KeyUpdate answer is due before the next record
+
+	// Passthrough directions: the socket carries plaintext, because the
+	// kernel does the record layer (kTLS) or there is none (tls_to_plain).
+	rxPlain, txPlain bool
+	toPlain          bool // ALPN mc_tls_to_pt was negotiated
+	ktlsTried        bool // OffloadKTLS made its one attempt
 
 	ct   []byte // records not yet opened, from co: a partial one, or what the handshake left
 	co   int
@@ -73,6 +80,11 @@ func (c *Conn) setup(tc *tls.Conn) {
 	c.tc = tc
 	c.state = tc.ConnectionState()
 	h := c.hs
+	if c.state.NegotiatedProtocol == ALPNToPlain {
+		c.toPlain = true
+		h.sent = nil
+		return
+	}
 	if !c.srv.opts.StdRecordLayer && c.state.Version == tls.VersionTLS13 && h.clientApp != nil && h.serverApp != nil {
 		rxSecret, txSecret := h.clientApp, h.serverApp
 		if c.client {
@@ -117,6 +129,20 @@ func (c *Conn) Poll() (done bool, err error) {
 	c.counted = true
 	if c.state.DidResume {
 		st.Resumed.Add(1)
+	}
+	if c.toPlain {
+		// tls_to_plain: what follows the handshake is plaintext, both ways,
+		// starting with what crypto/tls did not read.
+		st.ToPlainOpened.Add(1)
+		c.mode, c.rxPlain, c.txPlain, c.tc = modePlain, true, true, nil
+		h.mu.Lock()
+		left := h.in
+		h.in = nil
+		h.mu.Unlock()
+		if len(left) > 0 {
+			c.pt = append(c.bufs.get(), left...)
+		}
+		return true, nil
 	}
 	if c.rx != nil {
 		// The record layer is ours: the bytes crypto/tls did not read are
@@ -163,7 +189,24 @@ func (c *Conn) Input(p []byte) int {
 	if c.err != nil {
 		return len(p) // after close_notify or an error nothing more is read
 	}
+	if c.rxPlain {
+		return c.passIn(p)
+	}
 	return c.drain(p)
+}
+
+// passIn takes plaintext straight from the socket (kTLS RX, tls_to_plain),
+// up to plainLimit held.
+func (c *Conn) passIn(p []byte) int {
+	n := min(len(p), plainLimit-len(c.pt))
+	if n <= 0 {
+		return 0
+	}
+	if c.pt == nil {
+		c.pt = c.bufs.get()
+	}
+	c.pt = append(c.pt, p[:n]...)
+	return n
 }
 
 // drain decrypts what it can of the ciphertext held and of p, and returns
@@ -386,6 +429,9 @@ func (c *Conn) HasOutput() bool { return len(c.ctrl) > 0 }
 func (c *Conn) Seal(dst, p []byte) []byte {
 	dst = append(dst, c.ctrl...)
 	c.ctrl = c.ctrl[:0]
+	if c.txPlain {
+		return append(dst, p...)
+	}
 	if c.mode == modeStd {
 		_, _ = c.tc.Write(p)
 		return c.hs.takeOutput(dst)
@@ -400,6 +446,12 @@ func (c *Conn) Seal(dst, p []byte) []byte {
 func (c *Conn) SealV(dst []byte, iov [][]byte) []byte {
 	dst = append(dst, c.ctrl...)
 	c.ctrl = c.ctrl[:0]
+	if c.txPlain {
+		for _, p := range iov {
+			dst = append(dst, p...)
+		}
+		return dst
+	}
 	if c.mode == modeStd {
 		for _, p := range iov {
 			_, _ = c.tc.Write(p)
@@ -414,8 +466,13 @@ func (c *Conn) SealV(dst []byte, iov [][]byte) []byte {
 	return s.end()
 }
 
-// CloseNotify appends a close_notify alert to dst.
+// CloseNotify appends a close_notify alert to dst; nothing when the
+// socket carries plaintext (tls_to_plain, or kTLS TX, which would need a
+// cmsg: the connection just closes).
 func (c *Conn) CloseNotify(dst []byte) []byte {
+	if c.txPlain {
+		return dst
+	}
 	switch c.mode {
 	case modeRecord:
 		return c.tx.sealControl(dst, typeAlert, []byte{1, 0})
@@ -429,8 +486,19 @@ func (c *Conn) CloseNotify(dst []byte) []byte {
 // Established reports whether the handshake succeeded and the connection
 // has not failed.
 func (c *Conn) Established() bool {
-	return (c.mode == modeRecord || c.mode == modeStd) && c.err == nil
+	return (c.mode == modeRecord || c.mode == modeStd || c.mode == modePlain) && c.err == nil
 }
+
+// Passthrough reports whether the socket carries plaintext both ways: the
+// kernel does the record layer (OffloadKTLS returned OffloadDone) or the
+// client negotiated tls_to_plain. Once the Conn holds no plaintext
+// (Buffered is 0) and has no output, the loop may read and write the
+// socket directly and stop calling the Conn until it closes.
+func (c *Conn) Passthrough() bool { return c.rxPlain && c.txPlain && c.err == nil }
+
+// ToPlain reports whether the client negotiated ALPN mc_tls_to_pt: after
+// the handshake the connection is plaintext (identity only).
+func (c *Conn) ToPlain() bool { return c.toPlain }
 
 // InLoopRecordLayer reports whether the connection runs on mcroute's own
 // TLS 1.3 record layer (false: crypto/tls's, std mode).
@@ -445,6 +513,9 @@ func (c *Conn) Close() {
 	}
 	if c.counted {
 		c.srv.stats.Open.Add(-1)
+		if c.toPlain {
+			c.srv.stats.ToPlainClosed.Add(1)
+		}
 		c.counted = false
 	}
 	c.bufs.put(c.pt)

@@ -36,8 +36,23 @@
 //   - Otherwise (TLS 1.2, ChaCha20, or ServerOptions.StdRecordLayer):
 //     crypto/tls's own record layer, in-loop, over the same hsConn switched
 //     to non-blocking (gnet-and-tls.md §3); it allocates 2×24 B per drain.
-//   - kTLS: KTLSAvailable and CryptoInfo (the setsockopt payload); mcroute
-//     does not hand sockets to the kernel yet.
+//   - kTLS (ktls.go): after a TLS 1.3 AES-GCM handshake on the in-loop
+//     record layer, the loop calls OffloadKTLS between passes. Once every
+//     record read so far is opened and everything sealed is written, it
+//     sets TCP_ULP "tls", TLS_RX and TLS_TX (CryptoInfo, at each
+//     direction's next sequence number) on the socket, and the Conn passes
+//     plaintext both ways (Passthrough): the loop then reads and writes the
+//     socket directly. One attempt per connection; a refusal keeps the
+//     in-loop record layer (counted). Off with ServerOptions.NoKTLS
+//     (--ssl-no-ktls) and where the kernel lacks the ULP; the setsockopt
+//     step is injectable (ServerOptions.KTLSSetsockopt) for tests. The
+//     kernel fails read(2) with EIO on any non-data record, so close_notify
+//     or a peer's KeyUpdate ends an offloaded connection.
+//   - tls_to_plain (toplain.go), mcrouter's ALPN mc_tls_to_pt: a client
+//     offering it gets it selected (TLS 1.2 at most, so that no ticket
+//     follows the handshake), and after the handshake the Conn passes
+//     plaintext both ways (identity only). Outbound, HandshakeToPlain
+//     offers it and reports whether the server selected it.
 //   - Outbound (client*.go; mcroute → servers with security mech ssl):
 //     ClientConfig holds the verified defaults (--pem-ca-path or the system
 //     roots, the server's DNS name or IP checked, SNI sent;
@@ -83,7 +98,9 @@
 //
 // # What it must not do
 //
-// No protocol parsing and no routing; no socket I/O of its own (the loop
-// reads and writes); never block a loop: crypto/tls's handshake lock is
-// only taken on a worker, or on the loop after the handshake is over.
+// No protocol parsing and no routing; no socket I/O of its own once a
+// connection is on a loop (the loop reads and writes; OffloadKTLS only sets
+// socket options on the descriptor the loop passes); never block a loop:
+// crypto/tls's handshake lock is only taken on a worker, or on the loop
+// after the handshake is over.
 package tlsconn

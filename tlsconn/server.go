@@ -41,6 +41,13 @@ type ServerOptions struct {
 	// StdRecordLayer keeps every connection on crypto/tls's own record
 	// layer (std mode), for tests and comparisons.
 	StdRecordLayer bool
+	// NoKTLS keeps every connection's record layer in mcroute
+	// (--ssl-no-ktls); otherwise TLS 1.3 AES-GCM connections go to the
+	// kernel where it offers kTLS (Conn.OffloadKTLS).
+	NoKTLS bool
+	// KTLSSetsockopt replaces the setsockopt calls of a kTLS offload, and
+	// makes it be tried whatever the kernel offers: for tests.
+	KTLSSetsockopt Setsockopt
 	// Logf logs refusals and reloads; nil discards.
 	Logf func(format string, args ...any)
 }
@@ -68,14 +75,19 @@ func (r Reason) String() string { return reasonNames[r] }
 
 // Stats are the server's counters; all are safe to read from any goroutine.
 type Stats struct {
-	Open        atomic.Int64  // TLS client connections open (established)
-	Handshakes  atomic.Uint64 // handshakes completed
-	Resumed     atomic.Uint64 // of which resumed a session
-	StdMode     atomic.Uint64 // of which run on crypto/tls's record layer
-	Failures    atomic.Uint64
-	ByReason    [numReasons]atomic.Uint64
-	Reloads     atomic.Uint64
-	ReloadFails atomic.Uint64
+	Open          atomic.Int64  // TLS client connections open (established)
+	Handshakes    atomic.Uint64 // handshakes completed
+	Resumed       atomic.Uint64 // of which resumed a session
+	StdMode       atomic.Uint64 // of which run on crypto/tls's record layer
+	KTLS          atomic.Uint64 // connections handed to kernel TLS (both directions)
+	KTLSFallbacks atomic.Uint64 // offloads the kernel refused (in-loop record layer kept)
+	KTLSRXOnly    atomic.Uint64 // of which the kernel took RX but refused TX
+	ToPlainOpened atomic.Uint64 // connections that negotiated tls_to_plain
+	ToPlainClosed atomic.Uint64 // of which closed since
+	Failures      atomic.Uint64
+	ByReason      [numReasons]atomic.Uint64
+	Reloads       atomic.Uint64
+	ReloadFails   atomic.Uint64
 	// Session-ticket seed file reloads (tickets.go).
 	TicketReloads     atomic.Uint64
 	TicketReloadFails atomic.Uint64
@@ -100,6 +112,11 @@ func (s *Stats) Each(f func(name string, v int64)) {
 		ktls = 1
 	}
 	f("ktls_available", ktls)
+	f("num_ssl_ktls_connections", int64(s.KTLS.Load()))
+	f("num_ssl_ktls_fallbacks", int64(s.KTLSFallbacks.Load()))
+	f("num_ssl_ktls_rx_only", int64(s.KTLSRXOnly.Load()))
+	f("num_tls_to_plain_client_connections_opened", int64(s.ToPlainOpened.Load()))
+	f("num_tls_to_plain_client_connections_closed", int64(s.ToPlainClosed.Load()))
 }
 
 // Server holds the listener-side TLS state: the current certificate and
@@ -119,6 +136,8 @@ type Server struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
+
+	ktlsLogged atomic.Bool // a kTLS refusal was logged (ktls.go)
 }
 
 // NewServer loads the certificate, key and CA and starts the handshake
@@ -378,6 +397,7 @@ func (s *Server) handshake(c *Conn) {
 		}
 		return nil
 	}
+	cfg.GetConfigForClient = toPlainConfig(cfg)
 	tc := tls.Server(h, cfg)
 	err := tc.Handshake()
 	var reason Reason

@@ -319,7 +319,7 @@ func (c *Conn) dial(srv *Server) {
 	gen := c.gen
 	el, l := c.loop.el, c.loop
 	addr, timeout := c.dest.Key.Addr, srv.ConnectTimeout
-	host, cc := c.dest.Host, srv.TLS
+	host, cc, transport := c.dest.Host, srv.TLS, srv.Transport
 	go func() {
 		d := net.Dialer{Timeout: timeout}
 		start := time.Now()
@@ -330,7 +330,7 @@ func (c *Conn) dial(srv *Server) {
 			// TLS: the handshake runs here, over the socket, within what
 			// is left of the connect timeout; the loop then continues the
 			// session in memory (transport_tls.go).
-			if tag.sec, err = cc.Handshake(nc, host, addr, start.Add(timeout)); err != nil {
+			if tag.sec, err = dialTLS(l, cc, transport, nc, host, addr, start.Add(timeout)); err != nil {
 				_ = nc.Close()
 			}
 		}

@@ -4,7 +4,7 @@
 //
 //   - Registry and Destination: every server the process has been
 //     configured with, keyed by DestKey (address — "host:port" or
-//     "unix:<path>" —, transport "plain" or "ssl", protocol "ascii" or
+//     "unix:<path>" —, transport "plain", "ssl" or "tls_to_plain", protocol "ascii" or
 //     "meta"), so plain and TLS, ASCII and meta connections to one address
 //     are separate destinations. A Destination outlives configs: it holds
 //     one padded slot per event loop (that loop's Conn and its counters,
@@ -24,7 +24,9 @@
 //     transport (transport.go: the gnet socket, and for security mech
 //     "ssl" an in-loop TLS session, transport_tls.go and tlsconn: the
 //     handshake runs in the dial goroutine, then records are opened and
-//     sealed on the loop, one sealed batch per flush), a queue (queue.go: the ring FIFO of pending requests) and a
+//     sealed on the loop, one sealed batch per flush; for "tls_to_plain"
+//     the same handshake offers ALPN mc_tls_to_pt, transport_toplain.go,
+//     and the connection is a plain one if the server selects it), a queue (queue.go: the ring FIFO of pending requests) and a
 //     protocol pipeline, chosen when the Conn is created from its
 //     Destination's protocol (a pool's "protocol": "meta" or a server
 //     string's ":meta"; ASCII by default): ascii.go's asciiProto validates

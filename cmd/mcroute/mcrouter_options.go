@@ -67,7 +67,7 @@ var mcrouterOptions = []mcrOption{
 	{"server-pem-cert-path", "", value, "", implemented, "TLS issue"},
 	{"server-pem-key-path", "", value, "", implemented, "TLS issue"},
 	{"server-pem-ca-path", "", value, "", implemented, "TLS issue"},
-	{"ssl-use-ktls12", "", toggle, "false", ignored, "mcroute uses kTLS whenever the kernel has it"},
+	{"ssl-use-ktls12", "", toggle, "false", ignored, "kTLS after a TLS 1.2 handshake is not done; TLS 1.3 AES-GCM client connections go to the kernel's TLS whenever it offers it (mcroute's --ssl-no-ktls turns that off)"},
 	{"listen-sock-fd", "", value, "-1", planned, "socket hand-over; restart with --reuse-port instead (README: Stopping and restarting)"},
 	{"unix-domain-sock", "", value, "", planned, "UNIX socket listener"},
 	{"max-conns", "", value, "0", planned, "client connection eviction"},

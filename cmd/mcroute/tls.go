@@ -15,6 +15,7 @@ type tlsOptions struct {
 	ticketSeedPath                  string
 	requirePeerCerts                bool
 	handshakeTimeoutMs              int
+	noKTLS                          bool
 }
 
 // defineTLSFlags adds the inbound TLS flags with newFlagSet's helpers.
@@ -29,6 +30,7 @@ func defineTLSFlags(o *tlsOptions, str func(*string, string, string, ...string),
 	str(&o.ticketSeedPath, "", `JSON file of session-ticket seeds ({"old":[hex…],"current":[hex…],"new":[hex…]}); routers given the same file resume each other's TLS sessions (re-read when it changes)`, "tls-ticket-key-seed-path")
 	boolean(&o.requirePeerCerts, "refuse TLS clients that present no certificate", "ssl-require-peer-certs")
 	integer(&o.handshakeTimeoutMs, 10000, "close a TLS connection whose handshake takes longer, ms", "ssl-handshake-timeout-ms")
+	boolean(&o.noKTLS, "keep TLS records in mcroute: never hand TLS 1.3 client connections to the kernel's TLS (kTLS)", "ssl-no-ktls")
 }
 
 // tlsServer builds the listener-side TLS state, or returns nil without
@@ -53,6 +55,7 @@ func (o *tlsOptions) tlsServer(logf func(string, ...any)) (*tlsconn.Server, erro
 		TicketSeedFile:   o.ticketSeedPath,
 		RequirePeerCerts: o.requirePeerCerts,
 		HandshakeTimeout: time.Duration(o.handshakeTimeoutMs) * time.Millisecond,
+		NoKTLS:           o.noKTLS,
 		Logf:             logf,
 	}
 	if so.CertFile == "" || so.KeyFile == "" || so.CAFile == "" {

@@ -83,3 +83,17 @@ func TestSSLPortNeedsCertificates(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 }
+
+// TestSSLNoKTLSFlag: --ssl-no-ktls reaches the TLS server options.
+func TestSSLNoKTLSFlag(t *testing.T) {
+	for _, args := range [][]string{nil, {"--ssl-no-ktls"}} {
+		var o options
+		var errb bytes.Buffer
+		if err := newFlagSet(&o, &errb).Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if o.tls.noKTLS != (len(args) == 1) {
+			t.Fatalf("%v: noKTLS %v", args, o.tls.noKTLS)
+		}
+	}
+}
