@@ -62,7 +62,7 @@ var mcrouterOptions = []mcrOption{
 	{"listen-addresses", "", value, "", implemented, ""},
 	{"port", "p", value, "", implemented, ""},
 	{"ssl-port", "", value, "", implemented, "TLS issue"},
-	{"tls-ticket-key-seed-path", "", value, "", implemented, "same JSON seed file; keys are mcroute's own (HKDF-SHA256), so sessions resume across mcroutes, not with mcrouters; without it tickets use a random per-process key (mcrouter: no tickets)"},
+	{"tls-ticket-key-seed-path", "", value, "", implemented, "same JSON seed file; keys are mcroute's own (HKDF-SHA256), so sessions resume across mcroutes, not with mcrouters; without it tickets use a random key replaced daily (mcrouter: no tickets)"},
 	{"ssl-require-peer-certs", "", toggle, "false", implemented, "TLS issue"},
 	{"server-pem-cert-path", "", value, "", implemented, "TLS issue"},
 	{"server-pem-key-path", "", value, "", implemented, "TLS issue"},
