@@ -29,6 +29,13 @@ type ClientOptions struct {
 	// after the handshake (tests and benchmarks compare the two); by
 	// default a TLS 1.3 AES-GCM session moves to this package's own.
 	StdRecordLayer bool
+	// NoKTLS (--ssl-no-ktls) keeps every session's record layer in
+	// mcroute; otherwise a TLS 1.3 AES-GCM session on the own record
+	// layer goes to the kernel where it offers kTLS (Client.OffloadKTLS).
+	NoKTLS bool
+	// KTLSSetsockopt replaces the setsockopt calls of a kTLS offload, and
+	// makes it be tried whatever the kernel offers: for tests.
+	KTLSSetsockopt Setsockopt
 }
 
 // ClientConfig is the process's TLS client configuration: the verified
@@ -159,6 +166,7 @@ func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.
 		return nil, &HandshakeError{Addr: addr, Err: err}
 	}
 	c.start(&keys)
+	c.ktls = cc.ktlsSet()
 	return c, nil
 }
 
