@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +49,8 @@ type ClientConfig struct {
 
 	mu       sync.Mutex
 	byServer map[string]*tls.Config // by dial address
+
+	ktlsLogged atomic.Bool // a kTLS refusal was reported (client_ktls.go)
 }
 
 // NewClientConfig loads the files o names. An error names the file and
@@ -166,7 +169,7 @@ func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.
 		return nil, &HandshakeError{Addr: addr, Err: err}
 	}
 	c.start(&keys)
-	c.ktls = cc.ktlsSet()
+	c.ktls, c.ktlsLogged = cc.ktlsSet(), &cc.ktlsLogged
 	return c, nil
 }
 

@@ -77,7 +77,9 @@ func (cc *ClientConfig) ktlsSet() Setsockopt {
 //     sealing with Seal; Open must not be called any more.
 //   - OffloadFailed: the socket is unchanged and the Client carries on.
 //
-// err says why the kernel refused (RXOnly, Failed); it is for a log line.
+// err says why the kernel refused (RXOnly, Failed), for a log line: only
+// at the first refusal among the sessions of a ClientConfig (a kernel that
+// refuses one likely refuses all; the others are only counted).
 // Afterwards the kernel's read(2) fails with EIO on any record that is not
 // application data (a later ticket, KeyUpdate, close_notify, an alert), so
 // the connection closes then, as a lost connection.
@@ -104,6 +106,9 @@ func (c *Client) OffloadKTLS(fd, heldIn, heldOut int) (Offload, error) {
 	case OffloadFailed:
 		clientKTLS.Fallbacks.Add(1)
 		err = fmt.Errorf("kTLS refused (%s): %w; the in-loop record layer carries on", step, err)
+	}
+	if err != nil && c.ktlsLogged != nil && !c.ktlsLogged.CompareAndSwap(false, true) {
+		err = nil
 	}
 	return res, err
 }

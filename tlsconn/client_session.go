@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,10 +73,12 @@ type Client struct {
 	err    error  // sticky, record mode: io.EOF after close_notify
 
 	// kTLS (client_ktls.go): the setsockopt to offload with (nil: off),
-	// whether the one attempt was made, whether the kernel decrypts.
-	ktls      Setsockopt
-	ktlsTried bool
-	rxKernel  bool
+	// whether the one attempt was made, whether the kernel decrypts, and
+	// the ClientConfig's flag that its first refusal was reported.
+	ktls       Setsockopt
+	ktlsTried  bool
+	rxKernel   bool
+	ktlsLogged *atomic.Bool
 }
 
 // start picks the record layer after a successful handshake.
