@@ -162,6 +162,7 @@ func (e *Engine) appendStats(dst []byte, args []byte) []byte {
 		e.opts.TLS.Stats().Each(num)
 	}
 	tlsconn.ToPlainClient().Each(num) // outbound tls_to_plain
+	tlsconn.ClientKTLS().Each(num)    // outbound kTLS
 	num("dev_null_requests", int64(router.DevNullRequests()))
 	for op := mc.OpGet; int(op) < mc.NumOps; op++ {
 		name := op.String()

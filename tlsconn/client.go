@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,13 @@ type ClientOptions struct {
 	// after the handshake (tests and benchmarks compare the two); by
 	// default a TLS 1.3 AES-GCM session moves to this package's own.
 	StdRecordLayer bool
+	// NoKTLS (--ssl-no-ktls) keeps every session's record layer in
+	// mcroute; otherwise a TLS 1.3 AES-GCM session on the own record
+	// layer goes to the kernel where it offers kTLS (Client.OffloadKTLS).
+	NoKTLS bool
+	// KTLSSetsockopt replaces the setsockopt calls of a kTLS offload, and
+	// makes it be tried whatever the kernel offers: for tests.
+	KTLSSetsockopt Setsockopt
 }
 
 // ClientConfig is the process's TLS client configuration: the verified
@@ -41,6 +49,8 @@ type ClientConfig struct {
 
 	mu       sync.Mutex
 	byServer map[string]*tls.Config // by dial address
+
+	ktlsLogged atomic.Bool // a kTLS refusal was reported (client_ktls.go)
 }
 
 // NewClientConfig loads the files o names. An error names the file and
@@ -159,6 +169,7 @@ func (cc *ClientConfig) Handshake(nc net.Conn, host, addr string, deadline time.
 		return nil, &HandshakeError{Addr: addr, Err: err}
 	}
 	c.start(&keys)
+	c.ktls, c.ktlsLogged = cc.ktlsSet(), &cc.ktlsLogged
 	return c, nil
 }
 

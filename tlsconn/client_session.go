@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,14 @@ type Client struct {
 	rx, tx *halfConn
 	part   []byte // a partial server record; allocated on first use, kept
 	err    error  // sticky, record mode: io.EOF after close_notify
+
+	// kTLS (client_ktls.go): the setsockopt to offload with (nil: off),
+	// whether the one attempt was made, whether the kernel decrypts, and
+	// the ClientConfig's flag that its first refusal was reported.
+	ktls       Setsockopt
+	ktlsTried  bool
+	rxKernel   bool
+	ktlsLogged *atomic.Bool
 }
 
 // start picks the record layer after a successful handshake.
@@ -101,6 +110,9 @@ func (c *Client) InLoopRecordLayer() bool { return c.mode == clientRecord }
 // before it is still in Plain. Open may produce bytes to send (a
 // KeyUpdate answer, an alert): the caller writes Out after it.
 func (c *Client) Open(src []byte) error {
+	if c.rxKernel {
+		return errKernelRX
+	}
 	if c.mode == clientStd {
 		return c.openStd(src)
 	}

@@ -79,6 +79,17 @@
 //     ChaCha20 and ClientOptions.StdRecordLayer leave the session to
 //     crypto/tls over an in-memory transport (2×24 B per Open).
 //     clienttest makes the certificates the outbound tests use.
+//   - Outbound kTLS (client_ktls.go): once a Client is on the own record
+//     layer with nothing held (no partial record, no plaintext not
+//     consumed, no output) and the loop holds nothing either,
+//     Client.OffloadKTLS calls InstallKTLS (TLS_RX with the server's
+//     secret at the next sequence number opened, TLS_TX with the client's
+//     at the next one sealed) and the loop then runs the socket as a
+//     plaintext one; RX only (TLS_TX refused) leaves sealing to the
+//     Client. One attempt per session; off with ClientOptions.NoKTLS
+//     (--ssl-no-ktls), StdRecordLayer or a kernel without the ULP;
+//     ClientOptions.KTLSSetsockopt injects the kernel step in tests.
+//     Counted process-wide (ClientKTLS: num_ssl_ktls_server_*).
 //
 // # Goroutines and lifetimes
 //
@@ -99,8 +110,9 @@
 // # What it must not do
 //
 // No protocol parsing and no routing; no socket I/O of its own once a
-// connection is on a loop (the loop reads and writes; OffloadKTLS only sets
-// socket options on the descriptor the loop passes); never block a loop:
+// connection is on a loop (the loop reads and writes; Conn.OffloadKTLS and
+// Client.OffloadKTLS only set socket options on the descriptor the loop
+// passes); never block a loop:
 // crypto/tls's handshake lock is only taken on a worker, or on the loop
 // after the handshake is over.
 package tlsconn

@@ -67,15 +67,16 @@ func CryptoInfo(suite uint16, secret []byte, seq uint64) ([]byte, error) {
 }
 
 // Setsockopt is the kernel step of a kTLS offload: setsockopt(fd, level,
-// opt, val) with a string value. ServerOptions.KTLSSetsockopt replaces it
-// in tests, where the kernel has no kTLS.
+// opt, val) with a string value. ServerOptions.KTLSSetsockopt and
+// ClientOptions.KTLSSetsockopt replace it in tests, where the kernel has no
+// kTLS.
 type Setsockopt func(fd, level, opt int, val string) error
 
 func kernelSetsockopt(fd, level, opt int, val string) error {
 	return unix.SetsockoptString(fd, level, opt, val)
 }
 
-// Offload is the outcome of Conn.OffloadKTLS.
+// Offload is the outcome of Conn.OffloadKTLS and Client.OffloadKTLS.
 type Offload int
 
 const (
@@ -174,9 +175,7 @@ func (c *Conn) OffloadKTLS(fd, heldIn, heldOut int) Offload {
 // decrypts, the caller keeps sealing); OffloadNever for a suite kTLS does
 // not take. step names the refused setsockopt.
 //
-// It is the hook for outbound connections (upstream's TLS transport):
-// once their record layer exposes its traffic secrets and sequence
-// numbers, the dial or the loop calls it the same way.
+// Conn.OffloadKTLS (inbound) and Client.OffloadKTLS (outbound) call it.
 func InstallKTLS(set Setsockopt, fd int, suite uint16, rxSecret []byte, rxSeq uint64, txSecret []byte, txSeq uint64) (res Offload, step string, err error) {
 	if set == nil {
 		set = kernelSetsockopt

@@ -464,7 +464,7 @@ func (c *Conn) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(len(buf))
 		return gnet.Close
 	}
-	if c.t.sec != nil {
+	if c.t.sec != nil && !c.t.rxPlain {
 		return c.onTLSTraffic(gc, buf)
 	}
 	off, act := c.replies(gc, buf)

@@ -26,7 +26,10 @@
 //     handshake runs in the dial goroutine, then records are opened and
 //     sealed on the loop, one sealed batch per flush; for "tls_to_plain"
 //     the same handshake offers ALPN mc_tls_to_pt, transport_toplain.go,
-//     and the connection is a plain one if the server selects it), a queue (queue.go: the ring FIFO of pending requests) and a
+//     and the connection is a plain one if the server selects it; an ssl
+//     connection handed to kernel TLS after a reply, offloadKTLS, becomes
+//     a plain one too, or reads plaintext and still seals with RX only),
+//     a queue (queue.go: the ring FIFO of pending requests) and a
 //     protocol pipeline, chosen when the Conn is created from its
 //     Destination's protocol (a pool's "protocol": "meta" or a server
 //     string's ":meta"; ASCII by default): ascii.go's asciiProto validates
@@ -126,7 +129,10 @@
 // # Connections going down
 //
 // A Conn goes down when gnet reports its socket closed (OnClose), when a
-// reply desyncs it, or when Sweep finds it wedged. Going down detaches the
+// reply desyncs it, or when Sweep finds it wedged. On a connection handed
+// to kernel TLS, a server record that is not application data (a
+// KeyUpdate, a late ticket, close_notify) fails the kernel's read: gnet
+// closes the socket and it goes down as a server-dropped connection. Going down detaches the
 // transport at once (nothing more is written to that socket; later events
 // for it are ignored), drops unsent bytes and marks the pending requests
 // doomed; they fail when the loop settles, in Loop.Flush at the end of the

@@ -16,7 +16,13 @@ import (
 // closed; gnet's later OnClose for it is recognised as stale by is.
 type transport struct {
 	gc  gnet.Conn
-	sec *tlsconn.Client // nil: plaintext
+	sec *tlsconn.Client // nil: plaintext (or handed to kernel TLS)
+	// rxPlain: the kernel decrypts (kTLS took RX, refused TX), so replies
+	// are read as plaintext while sec still seals what is sent.
+	rxPlain bool
+	// ktlsDone: the kTLS offload of sec is decided (made, refused, or
+	// not for this session); no more attempts (transport_tls.go).
+	ktlsDone bool
 }
 
 // is reports whether gc is the attached socket.
@@ -44,7 +50,7 @@ func (t *transport) buffered() int {
 // calls OnClose later, which the Conn ignores as stale).
 func (t *transport) detach(closeIt bool) {
 	gc := t.gc
-	t.gc, t.sec = nil, nil
+	t.gc, t.sec, t.rxPlain, t.ktlsDone = nil, nil, false, false
 	if closeIt && gc != nil {
 		_ = gc.Close()
 	}

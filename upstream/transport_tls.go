@@ -21,7 +21,9 @@ import (
 // one write; OnTraffic decrypts what the socket delivered and parses the
 // replies from the plaintext. No goroutine per connection, no syscall
 // beyond the plaintext path's, and for TLS 1.3 AES-GCM (tlsconn's own
-// record layer from the first reply on) no allocation per request.
+// record layer from the first reply on) no allocation per request. Where
+// the kernel offers kTLS, such a session goes to the kernel after a reply
+// (offloadKTLS) and the connection runs as a plaintext one.
 const TransportSSL = "ssl"
 
 // NewServerTLS is NewServerProtocol for a server reached over TLS,
@@ -72,7 +74,35 @@ func (c *Conn) onTLSTraffic(gc gnet.Conn, buf []byte) gnet.Action {
 		// counted by OnClose as the server closing it.
 		return gnet.Close
 	}
+	if !c.t.ktlsDone && c.t.is(gc) {
+		c.offloadKTLS(gc)
+	}
 	return gnet.None
+}
+
+// offloadKTLS tries, after each pass over a TLS connection's input, to hand
+// the session to kernel TLS (tlsconn.Client.OffloadKTLS waits until both
+// directions are at a record boundary and nothing is held anywhere: gnet's
+// buffers are empty, the Client holds no partial record, plaintext or
+// output). Once the kernel took both directions the socket carries
+// plaintext, and the Conn runs on the plain transport from the next event
+// on, as a tls_to_plain one does; RX only: replies are read as plaintext
+// and requests still sealed here. A refusal keeps the in-loop record layer.
+// The kernel fails read(2) with EIO on a later non-data record (ticket,
+// KeyUpdate, close_notify): gnet closes the socket and OnClose fails what
+// was pending, as for any lost connection.
+func (c *Conn) offloadKTLS(gc gnet.Conn) {
+	res, err := c.t.sec.OffloadKTLS(gc.Fd(), gc.InboundBuffered(), gc.OutboundBuffered())
+	c.t.ktlsDone = res != tlsconn.OffloadLater
+	switch res {
+	case tlsconn.OffloadDone:
+		c.t.sec = nil
+	case tlsconn.OffloadRXOnly:
+		c.t.rxPlain = true
+	}
+	if err != nil { // the first refusal of the ClientConfig's sessions
+		c.loop.logf("upstream %s: %v (further refusals are only counted: num_ssl_ktls_server_fallbacks)", c.dest.Key.Addr, err)
+	}
 }
 
 // tlsFailure is the reply to requests that waited for a TLS connection

@@ -16,6 +16,7 @@ func newTLSClient(o *options, logger *log.Logger) (*tlsconn.ClientConfig, error)
 		KeyFile:  o.pemKeyPath,
 		CAFile:   o.pemCAPath,
 		NoVerify: o.sslNoVerifyServers,
+		NoKTLS:   o.tls.noKTLS,
 	})
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func defineTLSFlags(o *tlsOptions, str func(*string, string, string, ...string),
 	str(&o.ticketSeedPath, "", `JSON file of session-ticket seeds ({"old":[hex…],"current":[hex…],"new":[hex…]}); routers given the same file resume each other's TLS sessions (re-read when it changes)`, "tls-ticket-key-seed-path")
 	boolean(&o.requirePeerCerts, "refuse TLS clients that present no certificate", "ssl-require-peer-certs")
 	integer(&o.handshakeTimeoutMs, 10000, "close a TLS connection whose handshake takes longer, ms", "ssl-handshake-timeout-ms")
-	boolean(&o.noKTLS, "keep TLS records in mcroute: never hand TLS 1.3 client connections to the kernel's TLS (kTLS)", "ssl-no-ktls")
+	boolean(&o.noKTLS, "keep TLS records in mcroute: never hand TLS 1.3 connections (from clients or to servers) to the kernel's TLS (kTLS)", "ssl-no-ktls")
 }
 
 // tlsServer builds the listener-side TLS state, or returns nil without

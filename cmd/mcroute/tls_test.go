@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -84,7 +86,8 @@ func TestSSLPortNeedsCertificates(t *testing.T) {
 	}
 }
 
-// TestSSLNoKTLSFlag: --ssl-no-ktls reaches the TLS server options.
+// TestSSLNoKTLSFlag: --ssl-no-ktls reaches the TLS server options and the
+// outbound ones (tlsconn.ClientOptions).
 func TestSSLNoKTLSFlag(t *testing.T) {
 	for _, args := range [][]string{nil, {"--ssl-no-ktls"}} {
 		var o options
@@ -94,6 +97,13 @@ func TestSSLNoKTLSFlag(t *testing.T) {
 		}
 		if o.tls.noKTLS != (len(args) == 1) {
 			t.Fatalf("%v: noKTLS %v", args, o.tls.noKTLS)
+		}
+		cc, err := newTLSClient(&o, log.New(io.Discard, "", 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cc.Options().NoKTLS != (len(args) == 1) {
+			t.Fatalf("%v: ClientOptions.NoKTLS %v", args, cc.Options().NoKTLS)
 		}
 	}
 }
