@@ -30,45 +30,45 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/buffer/elastic"
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
 
 // conn is one connection. mcroute patch (PATCH.md §8): an idle accepted
-// connection holds 160 B here (upstream: 248 B of fields, 256 B size class)
-// plus 8 B for its peer address. What upstream kept per connection but is
-// used only while the loop serves it lives on the eventloop instead: the
-// bytes just read (eventloop.inBuf, was conn.buffer) and Peek's copy
-// (eventloop.peekCache, was conn.cache). The gnet fd exists only with
-// gc_opt (connGFD), proto is a byte, and remote and remoteAddr are one
-// field (peer, connection_remote_mcroute.go).
+// connection holds 128 B of fields here, the 128 B size class (upstream:
+// 248 B, 256 B class), plus 8 B for its peer address. What upstream kept
+// per connection but is used only while the loop serves it lives on the
+// eventloop instead (loopLend, conn_lend_mcroute.go): the bytes just read
+// (was conn.buffer) and Peek's copy (was conn.cache). The gnet fd exists
+// only with gc_opt (connGFD) and the PollAttachment only with poll_opt
+// (connPoll), proto is a byte, remote and remoteAddr are one field
+// (peer, connection_remote_mcroute.go), and the outbound buffer's list no
+// longer counts its nodes (pkg/buffer/linkedlist).
 type conn struct {
-	fd             int                    // file descriptor
-	connGFD                               // gnet file descriptor, gc_opt only (mcroute patch)
-	ctx            any                    // user-defined context
-	safeCtx        atomic.Pointer[any]    // safe user-defined context
-	peer           any                    // remote address, see connection_remote_mcroute.go (mcroute patch)
-	localAddr      net.Addr               // local addr
-	loop           *eventloop             // connected event-loop
-	outboundBuffer elastic.Buffer         // buffer for data that is eligible to be sent to the remote
-	pollAttachment netpoll.PollAttachment // connection attachment for poller
-	inboundBuffer  elastic.RingBuffer     // buffer for leftover data from the remote
-	proto          connProto              // protocol: tcp, udp or unix (mcroute patch: was a string)
-	isDatagram     bool                   // UDP protocol
-	connected      bool                   // connected UDP socket of a client (mcroute patch: was remote == nil)
-	opened         bool                   // connection opened event fired
-	isEOF          bool                   // whether the connection has reached EOF
+	fd             int                 // file descriptor
+	connGFD                            // gnet file descriptor, gc_opt only (mcroute patch)
+	ctx            any                 // user-defined context
+	safeCtx        atomic.Pointer[any] // safe user-defined context
+	peer           any                 // remote address, see connection_remote_mcroute.go (mcroute patch)
+	localAddr      net.Addr            // local addr
+	loop           *eventloop          // connected event-loop
+	outboundBuffer elastic.Buffer      // buffer for data that is eligible to be sent to the remote
+	connPoll                           // attachment for poller, poll_opt only (mcroute patch, conn_poll_*mcroute.go)
+	inboundBuffer  elastic.RingBuffer  // buffer for leftover data from the remote
+	proto          connProto           // protocol: tcp, udp or unix (mcroute patch: was a string)
+	isDatagram     bool                // UDP protocol
+	connected      bool                // connected UDP socket of a client (mcroute patch: was remote == nil)
+	opened         bool                // connection opened event fired
+	isEOF          bool                // whether the connection has reached EOF
 }
 
 func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		proto:          protoOf(proto),
-		loop:           el,
-		localAddr:      localAddr,
-		pollAttachment: netpoll.PollAttachment{FD: fd},
+		fd:        fd,
+		proto:     protoOf(proto),
+		loop:      el,
+		localAddr: localAddr,
 	}
 	// mcroute patch: one field for remote and remoteAddr; RemoteAddr
 	// returns remoteAddr when given, else builds it from sa.
@@ -77,24 +77,22 @@ func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localA
 	} else if sa != nil {
 		c.peer = sa
 	}
-	if pollCallbacks { // mcroute patch: only the poll_opt poller calls it
-		c.pollAttachment.Callback = c.processIO
-	}
+	c.initStreamPoll() // mcroute patch: a no-op without poll_opt (no processIO method value)
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }
 
 func newUDPConn(fd int, el *eventloop, localAddr net.Addr, sa unix.Sockaddr, connected bool) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		proto:          protoUDP,
-		peer:           sa, // mcroute patch: RemoteAddr builds the UDPAddr from it
-		loop:           el,
-		localAddr:      localAddr,
-		isDatagram:     true,
-		connected:      connected,
-		pollAttachment: netpoll.PollAttachment{FD: fd, Callback: el.readUDP},
+		fd:         fd,
+		proto:      protoUDP,
+		peer:       sa, // mcroute patch: RemoteAddr builds the UDPAddr from it
+		loop:       el,
+		localAddr:  localAddr,
+		isDatagram: true,
+		connected:  connected,
 	}
+	c.initUDPPoll() // mcroute patch: a no-op without poll_opt
 	c.setGFD(gfd.NewGFD(fd, el.idx, 0, 0))
 	return
 }
@@ -174,7 +172,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Write(data)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 			}
 			return
 		}
@@ -187,7 +185,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if len(data) > 0 {
 		_, _ = c.outboundBuffer.Write(data)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 	}
 
 	return
@@ -224,7 +222,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Writev(bs)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 			}
 			return
 		}
@@ -250,7 +248,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if remaining > 0 {
 		_, _ = c.outboundBuffer.Writev(bs)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 	}
 
 	return

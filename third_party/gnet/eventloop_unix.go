@@ -242,11 +242,15 @@ func (el *eventloop) register(a any) error {
 }
 
 func (el *eventloop) register0(c *conn) error {
-	addEvents := el.poller.AddRead
+	// mcroute patch: direct calls, not through a func value, so that the
+	// attachment stays on the stack (conn_poll_mcroute.go).
+	var err error
 	if el.engine.opts.EdgeTriggeredIO {
-		addEvents = el.poller.AddReadWrite
+		err = el.poller.AddReadWrite(c.attachment(), true)
+	} else {
+		err = el.poller.AddRead(c.attachment(), false)
 	}
-	if err := addEvents(&c.pollAttachment, el.engine.opts.EdgeTriggeredIO); err != nil {
+	if err != nil {
 		_ = unix.Close(c.fd)
 		c.release()
 		return err
@@ -269,7 +273,7 @@ func (el *eventloop) open(c *conn) error {
 	}
 
 	if !c.outboundBuffer.IsEmpty() && !el.engine.opts.EdgeTriggeredIO {
-		if err := el.poller.ModReadWrite(&c.pollAttachment, false); err != nil {
+		if err := el.poller.ModReadWrite(c.attachment(), false); err != nil {
 			return err
 		}
 	}
@@ -375,7 +379,7 @@ loop:
 	// All data have been sent, it's no need to monitor the writable events for LT mode,
 	// remove the writable event from poller to help the future event-loops if necessary.
 	if !isET && c.outboundBuffer.IsEmpty() {
-		return el.poller.ModRead(&c.pollAttachment, false)
+		return el.poller.ModRead(c.attachment(), false)
 	}
 
 	// To prevent infinite writing in ET mode and starving other events,

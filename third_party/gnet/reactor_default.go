@@ -24,10 +24,6 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 )
 
-// pollCallbacks says whether a conn's PollAttachment needs its Callback
-// (c.processIO, a method value allocated per conn): this poller finds the conn by fd and calls c.processIO itself. (mcroute patch)
-const pollCallbacks = false
-
 func (el *eventloop) rotate() error {
 	if el.engine.opts.LockOSThread {
 		runtime.LockOSThread()

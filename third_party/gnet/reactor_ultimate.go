@@ -23,10 +23,6 @@ import (
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 )
 
-// pollCallbacks says whether a conn's PollAttachment needs its Callback
-// (c.processIO, a method value allocated per conn): this poller calls PollAttachment.Callback. (mcroute patch)
-const pollCallbacks = true
-
 func (el *eventloop) rotate() error {
 	if el.engine.opts.LockOSThread {
 		runtime.LockOSThread()
