@@ -127,6 +127,20 @@ func TestCompactPeer(t *testing.T) {
 	if a := (&conn{}).RemoteAddr(); a != nil {
 		t.Errorf("closed conn: RemoteAddr %v, want nil", a)
 	}
+	// UDP: RemoteAddr is the UDPAddr until release, nil after; the peer
+	// stays for sendTo, as upstream's remote did.
+	el := &eventloop{engine: &engine{opts: &Options{}}}
+	u := newUDPConn(-1, el, nil, &unix.SockaddrInet4{Port: 53, Addr: [4]byte{127, 0, 0, 1}}, false)
+	if a := u.RemoteAddr(); a == nil || a.String() != "127.0.0.1:53" || a.Network() != "udp" {
+		t.Errorf("UDP conn: RemoteAddr %v", a)
+	}
+	u.release()
+	if a := u.RemoteAddr(); a != nil {
+		t.Errorf("released UDP conn: RemoteAddr %v, want nil", a)
+	}
+	if _, ok := u.peer.(unix.Sockaddr); !ok {
+		t.Errorf("released UDP conn lost its peer: %v", u.peer)
+	}
 	given := &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 7}
 	if a := newStreamConn("tcp", 9, &eventloop{engine: &engine{opts: &Options{}}}, nil, nil, given).RemoteAddr(); a != given {
 		t.Errorf("enrolled conn: RemoteAddr %v, want the given %v", a, given)

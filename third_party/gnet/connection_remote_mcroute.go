@@ -19,7 +19,9 @@ import (
 // net.Addr, 32 B of fields, plus a 32 B Sockaddr and, before §5, a 48 B
 // net.TCPAddr per accepted connection):
 //
-//   - nil: closed (released), as upstream's remoteAddr;
+//   - nil: a closed (released) stream conn; a released UDP conn keeps
+//     its Sockaddr for sendTo, as upstream kept remote, and RemoteAddr
+//     returns nil for it (released), as upstream's;
 //   - net.Addr: the remoteAddr upstream was given (enrolled connections,
 //     and accepted ones under the source-address-hash balancer, which
 //     needs it anyway); RemoteAddr returns it as upstream did;
@@ -74,6 +76,9 @@ func (el *eventloop) balanceAddr(p socket.Peer) net.Addr {
 // RemoteAddr free of writes, so it stays as safe to call off the loop as
 // upstream's.
 func (c *conn) remoteAddr() net.Addr {
+	if c.released {
+		return nil
+	}
 	switch p := c.peer.(type) {
 	case net.Addr:
 		return p

@@ -59,6 +59,7 @@ type conn struct {
 	proto          connProto           // protocol: tcp, udp or unix (mcroute patch: was a string)
 	isDatagram     bool                // UDP protocol
 	connected      bool                // connected UDP socket of a client (mcroute patch: was remote == nil)
+	released       bool                // a released UDP conn: RemoteAddr is nil (mcroute patch: was remoteAddr == nil)
 	opened         bool                // connection opened event fired
 	isEOF          bool                // whether the connection has reached EOF
 }
@@ -116,7 +117,14 @@ func (c *conn) release() {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
 	c.localAddr = nil
-	c.peer = nil // mcroute patch: was remoteAddr = nil, and remote = nil for streams
+	// mcroute patch: upstream set remoteAddr = nil, and remote = nil for
+	// streams; a datagram conn keeps its peer for sendTo, as it kept
+	// remote, and RemoteAddr returns nil from now on.
+	if c.isDatagram {
+		c.released = true
+	} else {
+		c.peer = nil
+	}
 	if !c.isDatagram {
 		c.inboundBuffer.Done()
 		c.outboundBuffer.Release()
