@@ -32,7 +32,7 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		return nil
 	}
 	for {
-		nfd, sa, err := socket.Accept(fd)
+		nfd, peer, err := socket.AcceptPeer(fd) // mcroute patch: the peer as a value (PATCH.md §8)
 		switch err {
 		case nil:
 		case unix.EAGAIN: // the Accept queue has been drained out, we can return now
@@ -55,7 +55,7 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		}
 
 		// mcroute patch: no net.TCPAddr per connection (connection_remote_mcroute.go).
-		remoteAddr := el.balanceAddr(sa)
+		remoteAddr := el.balanceAddr(peer)
 		network := el.listeners[fd].network
 		if opts := el.engine.opts; opts.TCPKeepAlive > 0 && network == "tcp" &&
 			(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
@@ -75,8 +75,8 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		}
 
 		el := el.engine.eventLoops.next(remoteAddr)
-		c := newStreamConn(network, nfd, el, sa, el.listeners[fd].addr, remoteAddr)
-		err = el.poller.Trigger(queue.HighPriority, el.register, c)
+		c := newAcceptedConn(network, nfd, el, peer, el.listeners[fd].addr, remoteAddr) // mcroute patch
+		err = el.poller.Trigger(queue.HighPriority, registerConn, c)                    // mcroute patch: no method value
 		if err != nil {
 			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
 			_ = unix.Close(nfd)
@@ -94,7 +94,7 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 	if el.backoff.paused { // mcroute patch: accepts are paused
 		return nil
 	}
-	nfd, sa, err := socket.Accept(fd)
+	nfd, peer, err := socket.AcceptPeer(fd) // mcroute patch: the peer as a value (PATCH.md §8)
 	switch err {
 	case nil:
 		el.endAcceptBackoff() // mcroute patch: ends a back-off episode
@@ -130,6 +130,6 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		}
 	}
 
-	c := newStreamConn(network, nfd, el, sa, el.listeners[fd].addr, remoteAddr)
+	c := newAcceptedConn(network, nfd, el, peer, el.listeners[fd].addr, remoteAddr) // mcroute patch
 	return el.register0(c)
 }

@@ -281,7 +281,7 @@ func (cli *Client) EnrollContext(c net.Conn, ctx any) (Conn, error) {
 	ccb := &connWithCallback{c: gc, cb: func() {
 		close(connOpened)
 	}}
-	err = el.poller.Trigger(queue.HighPriority, el.register, ccb)
+	err = el.poller.Trigger(queue.HighPriority, registerConn, ccb) // mcroute patch: no method value
 	if err != nil {
 		gc.Close() //nolint:errcheck
 		return nil, err

@@ -22,6 +22,12 @@ import (
 	"github.com/panjf2000/gnet/v2/internal/gfd"
 )
 
+// connGFD is embedded in conn: its gnet fd, which this connMatrix reads
+// (mcroute patch, PATCH.md §8; upstream: a gfd field of conn).
+type connGFD struct{ gfd gfd.GFD }
+
+func (g *connGFD) setGFD(v gfd.GFD) { g.gfd = v }
+
 type connMatrix struct {
 	disableCompact bool                          // disable compaction when it is true
 	connCounts     [gfd.ConnMatrixRowMax]int32   // number of active connections in event-loop

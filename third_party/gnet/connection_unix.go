@@ -30,62 +30,71 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/buffer/elastic"
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
 
+// conn is one connection. mcroute patch (PATCH.md §8): an idle accepted
+// connection holds 128 B of fields here, the 128 B size class (upstream:
+// 248 B, 256 B class), plus 8 B for its peer address. What upstream kept
+// per connection but is used only while the loop serves it lives on the
+// eventloop instead (loopLend, conn_lend_mcroute.go): the bytes just read
+// (was conn.buffer) and Peek's copy (was conn.cache). The gnet fd exists
+// only with gc_opt (connGFD) and the PollAttachment only with poll_opt
+// (connPoll), proto is a byte, remote and remoteAddr are one field
+// (peer, connection_remote_mcroute.go), and the outbound buffer's list no
+// longer counts its nodes (pkg/buffer/linkedlist).
 type conn struct {
-	fd             int                    // file descriptor
-	gfd            gfd.GFD                // gnet file descriptor
-	ctx            any                    // user-defined context
-	safeCtx        atomic.Pointer[any]    // safe user-defined context
-	remote         unix.Sockaddr          // remote socket address
-	proto          string                 // protocol name: "tcp", "udp", or "unix".
-	localAddr      net.Addr               // local addr
-	remoteAddr     net.Addr               // remote addr
-	loop           *eventloop             // connected event-loop
-	outboundBuffer elastic.Buffer         // buffer for data that is eligible to be sent to the remote
-	pollAttachment netpoll.PollAttachment // connection attachment for poller
-	inboundBuffer  elastic.RingBuffer     // buffer for leftover data from the remote
-	buffer         []byte                 // buffer for the latest bytes
-	cache          []byte                 // temporary cache for the inbound data
-	isDatagram     bool                   // UDP protocol
-	opened         bool                   // connection opened event fired
-	isEOF          bool                   // whether the connection has reached EOF
+	fd             int                 // file descriptor
+	connGFD                            // gnet file descriptor, gc_opt only (mcroute patch)
+	ctx            any                 // user-defined context
+	safeCtx        atomic.Pointer[any] // safe user-defined context
+	peer           any                 // remote address, see connection_remote_mcroute.go (mcroute patch)
+	localAddr      net.Addr            // local addr
+	loop           *eventloop          // connected event-loop
+	outboundBuffer elastic.Buffer      // buffer for data that is eligible to be sent to the remote
+	connPoll                           // attachment for poller, poll_opt only (mcroute patch, conn_poll_*mcroute.go)
+	inboundBuffer  elastic.RingBuffer  // buffer for leftover data from the remote
+	proto          connProto           // protocol: tcp, udp or unix (mcroute patch: was a string)
+	isDatagram     bool                // UDP protocol
+	connected      bool                // connected UDP socket of a client (mcroute patch: was remote == nil)
+	released       bool                // a released UDP conn: RemoteAddr is nil (mcroute patch: was remoteAddr == nil)
+	opened         bool                // connection opened event fired
+	isEOF          bool                // whether the connection has reached EOF
 }
 
 func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		proto:          proto,
-		remote:         sa,
-		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     remoteAddr,
-		pollAttachment: netpoll.PollAttachment{FD: fd},
+		fd:        fd,
+		proto:     protoOf(proto),
+		loop:      el,
+		localAddr: localAddr,
 	}
-	c.pollAttachment.Callback = c.processIO
+	// mcroute patch: one field for remote and remoteAddr; RemoteAddr
+	// returns remoteAddr when given, else builds it from sa.
+	if remoteAddr != nil {
+		c.peer = remoteAddr
+	} else if sa != nil {
+		c.peer = sa
+	}
+	c.initStreamPoll() // mcroute patch: a no-op without poll_opt (no processIO method value)
 	c.outboundBuffer.Reset(el.engine.opts.WriteBufferCap)
 	return
 }
 
 func newUDPConn(fd int, el *eventloop, localAddr net.Addr, sa unix.Sockaddr, connected bool) (c *conn) {
 	c = &conn{
-		fd:             fd,
-		proto:          "udp",
-		gfd:            gfd.NewGFD(fd, el.idx, 0, 0),
-		remote:         sa,
-		loop:           el,
-		localAddr:      localAddr,
-		remoteAddr:     socket.SockaddrToUDPAddr(sa),
-		isDatagram:     true,
-		pollAttachment: netpoll.PollAttachment{FD: fd, Callback: el.readUDP},
+		fd:         fd,
+		proto:      protoUDP,
+		peer:       sa, // mcroute patch: RemoteAddr builds the UDPAddr from it
+		loop:       el,
+		localAddr:  localAddr,
+		isDatagram: true,
+		connected:  connected,
 	}
-	if connected {
-		c.remote = nil
-	}
+	c.initUDPPoll() // mcroute patch: a no-op without poll_opt
+	c.setGFD(gfd.NewGFD(fd, el.idx, 0, 0))
 	return
 }
 
@@ -94,30 +103,36 @@ func (c *conn) release() {
 	c.isEOF = false
 	c.ctx = nil
 	c.safeCtx.Store(nil)
-	c.buffer = nil
+	c.loop.unlend(c) // mcroute patch: was c.buffer = nil
 	if addr, ok := c.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
-	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
+	if addr, ok := c.peer.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
 	if addr, ok := c.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
-	if addr, ok := c.remoteAddr.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
+	if addr, ok := c.peer.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
 		bsPool.Put(bs.StringToBytes(addr.Zone))
 	}
 	c.localAddr = nil
-	c.remoteAddr = nil
+	// mcroute patch: upstream set remoteAddr = nil, and remote = nil for
+	// streams; a datagram conn keeps its peer for sendTo, as it kept
+	// remote, and RemoteAddr returns nil from now on.
+	if c.isDatagram {
+		c.released = true
+	} else {
+		c.peer = nil
+	}
 	if !c.isDatagram {
-		c.remote = nil
 		c.inboundBuffer.Done()
 		c.outboundBuffer.Release()
 	}
 }
 
 func (c *conn) open(buf []byte) error {
-	if c.isDatagram && c.remote == nil {
+	if c.isDatagram && c.connected { // mcroute patch: was c.remote == nil
 		return unix.Send(c.fd, buf, 0)
 	}
 
@@ -165,7 +180,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Write(data)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 			}
 			return
 		}
@@ -178,7 +193,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if len(data) > 0 {
 		_, _ = c.outboundBuffer.Write(data)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 	}
 
 	return
@@ -215,7 +230,7 @@ loop:
 		if err == unix.EAGAIN {
 			_, err = c.outboundBuffer.Writev(bs)
 			if !isET {
-				err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+				err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 			}
 			return
 		}
@@ -241,7 +256,7 @@ loop:
 	// Failed to send all data back to the remote, buffer the leftover data for the next round.
 	if remaining > 0 {
 		_, _ = c.outboundBuffer.Writev(bs)
-		err = c.loop.poller.ModReadWrite(&c.pollAttachment, isET)
+		err = c.loop.poller.ModReadWrite(c.attachment(), isET)
 	}
 
 	return
@@ -299,22 +314,27 @@ func (c *conn) sendTo(buf []byte, addr unix.Sockaddr) (n int, err error) {
 	if addr != nil {
 		return len(buf), unix.Sendto(c.fd, buf, 0, addr)
 	}
-	if c.remote == nil { // connected UDP socket of client
+	if c.connected { // connected UDP socket of client (mcroute patch: was c.remote == nil)
 		return len(buf), unix.Send(c.fd, buf, 0)
 	}
-	return len(buf), unix.Sendto(c.fd, buf, 0, c.remote) // unconnected UDP socket of server
+	return len(buf), unix.Sendto(c.fd, buf, 0, c.peer.(unix.Sockaddr)) // unconnected UDP socket of server
 }
 
+// The bytes just read are lent by the loop (mcroute patch, PATCH.md §8):
+// c.buf() and c.setBuf replace upstream's c.buffer, and Peek's copy is the
+// loop's peekCache; see conn_lend_mcroute.go.
+
 func (c *conn) resetBuffer() {
-	c.buffer = c.buffer[:0]
+	c.setBuf(c.buf()[:0])
 	c.inboundBuffer.Reset()
 	c.inboundBuffer.Done()
 }
 
 func (c *conn) Read(p []byte) (n int, err error) {
+	buffer := c.buf()
 	if c.inboundBuffer.IsEmpty() {
-		n = copy(p, c.buffer)
-		c.buffer = c.buffer[n:]
+		n = copy(p, buffer)
+		c.setBuf(buffer[n:])
 		if n == 0 && len(p) > 0 {
 			err = io.ErrShortBuffer
 		}
@@ -324,23 +344,24 @@ func (c *conn) Read(p []byte) (n int, err error) {
 	if n == len(p) {
 		return
 	}
-	m := copy(p[n:], c.buffer)
+	m := copy(p[n:], buffer)
 	n += m
-	c.buffer = c.buffer[m:]
+	c.setBuf(buffer[m:])
 	return
 }
 
 func (c *conn) Next(n int) (buf []byte, err error) {
+	buffer := c.buf()
 	inBufferLen := c.inboundBuffer.Buffered()
-	if totalLen := inBufferLen + len(c.buffer); n > totalLen {
+	if totalLen := inBufferLen + len(buffer); n > totalLen {
 		return nil, io.ErrShortBuffer
 	} else if n <= 0 {
 		n = totalLen
 	}
 
 	if c.inboundBuffer.IsEmpty() {
-		buf = c.buffer[:n]
-		c.buffer = c.buffer[n:]
+		buf = buffer[:n]
+		c.setBuf(buffer[n:])
 		return
 	}
 
@@ -350,15 +371,16 @@ func (c *conn) Next(n int) (buf []byte, err error) {
 }
 
 func (c *conn) Peek(n int) (buf []byte, err error) {
+	buffer := c.buf()
 	inBufferLen := c.inboundBuffer.Buffered()
-	if totalLen := inBufferLen + len(c.buffer); n > totalLen {
+	if totalLen := inBufferLen + len(buffer); n > totalLen {
 		return nil, io.ErrShortBuffer
 	} else if n <= 0 {
 		n = totalLen
 	}
 
 	if c.inboundBuffer.IsEmpty() {
-		return c.buffer[:n], err
+		return buffer[:n], err
 	}
 
 	head, tail := c.inboundBuffer.Peek(n)
@@ -373,25 +395,23 @@ func (c *conn) Peek(n int) (buf []byte, err error) {
 	}
 
 	remaining := n - inBufferLen
-	buf = append(buf, c.buffer[:remaining]...)
-	c.cache = buf
+	buf = append(buf, buffer[:remaining]...)
+	c.loop.setPeekCache(c, buf) // mcroute patch: was c.cache = buf
 	return
 }
 
 func (c *conn) Discard(n int) (int, error) {
-	if len(c.cache) > 0 {
-		bsPool.Put(c.cache)
-		c.cache = nil
-	}
+	c.loop.putPeekCache(c) // mcroute patch: was c.cache back to bsPool
 
+	buffer := c.buf()
 	inBufferLen := c.inboundBuffer.Buffered()
-	if totalLen := inBufferLen + len(c.buffer); n >= totalLen || n <= 0 {
+	if totalLen := inBufferLen + len(buffer); n >= totalLen || n <= 0 {
 		c.resetBuffer()
 		return totalLen, nil
 	}
 
 	if c.inboundBuffer.IsEmpty() {
-		c.buffer = c.buffer[n:]
+		c.setBuf(buffer[n:])
 		return n, nil
 	}
 
@@ -401,7 +421,7 @@ func (c *conn) Discard(n int) (int, error) {
 	}
 
 	remaining := n - inBufferLen
-	c.buffer = c.buffer[remaining:]
+	c.setBuf(buffer[remaining:])
 	return n, nil
 }
 
@@ -443,9 +463,10 @@ func (c *conn) WriteTo(w io.Writer) (n int64, err error) {
 		}
 	}
 	var m int
-	m, err = w.Write(c.buffer)
+	buffer := c.buf()
+	m, err = w.Write(buffer)
 	n += int64(m)
-	c.buffer = c.buffer[m:]
+	c.setBuf(buffer[m:])
 	return
 }
 
@@ -454,7 +475,7 @@ func (c *conn) Flush() error {
 }
 
 func (c *conn) InboundBuffered() int {
-	return c.inboundBuffer.Buffered() + len(c.buffer)
+	return c.inboundBuffer.Buffered() + len(c.buf())
 }
 
 func (c *conn) OutboundBuffered() int {
@@ -465,10 +486,7 @@ func (c *conn) Context() any        { return c.ctx }
 func (c *conn) SetContext(ctx any)  { c.ctx = ctx }
 func (c *conn) LocalAddr() net.Addr { return c.localAddr }
 func (c *conn) RemoteAddr() net.Addr {
-	if c.remoteAddr == nil { // mcroute patch: accepted conns build it on demand
-		return c.lazyRemoteAddr()
-	}
-	return c.remoteAddr
+	return c.remoteAddr() // mcroute patch: see connection_remote_mcroute.go
 }
 
 // Implementation of Socket interface
@@ -490,14 +508,14 @@ func (c *conn) SetNoDelay(noDelay bool) error {
 }
 
 func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
-	if c.proto != "tcp" {
+	if c.proto != protoTCP { // mcroute patch: proto is a byte
 		return errorx.ErrUnsupportedOp
 	}
 	return socket.SetKeepAlivePeriod(c.fd, int(d.Seconds()))
 }
 
 func (c *conn) SetKeepAlive(enabled bool, idle, intvl time.Duration, cnt int) error {
-	if c.proto != "tcp" {
+	if c.proto != protoTCP { // mcroute patch: proto is a byte
 		return errorx.ErrUnsupportedOp
 	}
 	return socket.SetKeepAlive(c.fd, enabled, int(idle.Seconds()), int(intvl.Seconds()), cnt)

@@ -49,6 +49,7 @@ type eventloop struct {
 	connections  connMatrix        // loop connections storage
 	eventHandler EventHandler      // user eventHandler
 	backoff      acceptBackoff     // mcroute patch: paused accepts, see acceptor_backoff_unix.go
+	lend         loopLend          // mcroute patch: read bytes and Peek's copy, see conn_lend_mcroute.go
 }
 
 func (el *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
@@ -218,7 +219,7 @@ func (el *eventloop) enroll(c net.Conn, addr net.Addr, ctx any) (resCh chan Regi
 		ccb := &connWithCallback{c: gc, cb: func() {
 			close(connOpened)
 		}}
-		if err := el.poller.Trigger(queue.LowPriority, el.register, ccb); err != nil {
+		if err := el.poller.Trigger(queue.LowPriority, registerConn, ccb); err != nil { // mcroute patch: no method value
 			gc.Close() //nolint:errcheck
 			resCh <- RegisteredResult{Err: err}
 			return
@@ -241,17 +242,21 @@ func (el *eventloop) register(a any) error {
 }
 
 func (el *eventloop) register0(c *conn) error {
-	addEvents := el.poller.AddRead
+	// mcroute patch: direct calls, not through a func value, so that the
+	// attachment stays on the stack (conn_poll_mcroute.go).
+	var err error
 	if el.engine.opts.EdgeTriggeredIO {
-		addEvents = el.poller.AddReadWrite
+		err = el.poller.AddReadWrite(c.attachment(), true)
+	} else {
+		err = el.poller.AddRead(c.attachment(), false)
 	}
-	if err := addEvents(&c.pollAttachment, el.engine.opts.EdgeTriggeredIO); err != nil {
+	if err != nil {
 		_ = unix.Close(c.fd)
 		c.release()
 		return err
 	}
 	el.connections.addConn(c, el.idx)
-	if c.isDatagram && c.remote != nil {
+	if c.isDatagram && !c.connected { // mcroute patch: was c.remote != nil
 		return nil
 	}
 	return el.open(c)
@@ -268,7 +273,7 @@ func (el *eventloop) open(c *conn) error {
 	}
 
 	if !c.outboundBuffer.IsEmpty() && !el.engine.opts.EdgeTriggeredIO {
-		if err := el.poller.ModReadWrite(&c.pollAttachment, false); err != nil {
+		if err := el.poller.ModReadWrite(c.attachment(), false); err != nil {
 			return err
 		}
 	}
@@ -301,17 +306,17 @@ loop:
 	}
 	recv += n
 
-	c.buffer = el.buffer[:n]
+	el.lendBuf(c, el.buffer[:n]) // mcroute patch: was c.buffer = el.buffer[:n]
 	action := el.eventHandler.OnTraffic(c)
 	switch action {
 	case None:
 	case Close:
 		return el.close(c, nil)
 	case Shutdown:
+		el.takeBuf(c) // mcroute patch
 		return errorx.ErrEngineShutdown
 	}
-	_, _ = c.inboundBuffer.Write(c.buffer)
-	c.buffer = c.buffer[:0]
+	_, _ = c.inboundBuffer.Write(el.takeBuf(c)) // mcroute patch: was c.buffer, then c.buffer = c.buffer[:0]
 
 	if c.isEOF || (isET && recv < chunk) {
 		goto loop
@@ -374,7 +379,7 @@ loop:
 	// All data have been sent, it's no need to monitor the writable events for LT mode,
 	// remove the writable event from poller to help the future event-loops if necessary.
 	if !isET && c.outboundBuffer.IsEmpty() {
-		return el.poller.ModRead(&c.pollAttachment, false)
+		return el.poller.ModRead(c.attachment(), false)
 	}
 
 	// To prevent infinite writing in ET mode and starving other events,
@@ -491,9 +496,10 @@ func (el *eventloop) readUDP(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 	} else {
 		c = el.connections.getConn(fd)
 	}
-	c.buffer = el.buffer[:n]
+	el.lendBuf(c, el.buffer[:n]) // mcroute patch: was c.buffer = el.buffer[:n]
 	action := el.eventHandler.OnTraffic(c)
-	if c.remote != nil {
+	el.takeBuf(c)     // mcroute patch
+	if !c.connected { // mcroute patch: was c.remote != nil
 		c.release()
 	}
 	if action == Shutdown {

@@ -32,10 +32,13 @@ func (b *node) len() int {
 }
 
 // Buffer is a linked list of node.
+//
+// mcroute patch (PATCH.md §8): no node count field (upstream's size): Len
+// counts the nodes. Nothing in gnet calls Len, and every conn's outbound
+// buffer holds a Buffer, so the 8 B put the conn in a larger size class.
 type Buffer struct {
 	head  *node
 	tail  *node
-	size  int
 	bytes int
 }
 
@@ -243,8 +246,11 @@ func (llb *Buffer) WriteTo(w io.Writer) (n int64, err error) {
 }
 
 // Len returns the length of the list.
-func (llb *Buffer) Len() int {
-	return llb.size
+func (llb *Buffer) Len() (n int) {
+	for b := llb.head; b != nil; b = b.next { // mcroute patch: counted, see Buffer
+		n++
+	}
+	return
 }
 
 // Buffered returns the number of bytes that can be read from the current buffer.
@@ -264,7 +270,6 @@ func (llb *Buffer) Reset() {
 	}
 	llb.head = nil
 	llb.tail = nil
-	llb.size = 0
 	llb.bytes = 0
 }
 
@@ -279,7 +284,6 @@ func (llb *Buffer) pop() *node {
 		llb.tail = nil
 	}
 	b.next = nil
-	llb.size--
 	llb.bytes -= b.len()
 	return b
 }
@@ -296,7 +300,6 @@ func (llb *Buffer) pushFront(b *node) {
 		b.next = llb.head
 	}
 	llb.head = b
-	llb.size++
 	llb.bytes += b.len()
 }
 
@@ -312,6 +315,5 @@ func (llb *Buffer) pushBack(b *node) {
 	}
 	b.next = nil
 	llb.tail = b
-	llb.size++
 	llb.bytes += b.len()
 }
