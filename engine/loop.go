@@ -183,8 +183,8 @@ func (ls *loopState) endBatch() time.Duration {
 // scheduling tick does not move; after 10 ms of that the runtime's sysmon
 // takes the P away while the loop is in a system call (as if it were a
 // goroutine that ran too long) and, having taken one, polls every 20 µs
-// for the next millisecond and more: 0.1 nanosleep and a context switch
-// per request on workload A. Passing through the scheduler more often
+// for the next millisecond and more: 0.1 nanosleep (each a context
+// switch) per request on workload A. Passing through the scheduler more often
 // than every 10 ms leaves sysmon nothing to take, so it backs off to its
 // 10 ms sleep.
 const loopYieldEvery = 5 * time.Millisecond
