@@ -6,7 +6,8 @@
 #   bench/profile/run.sh PROXY WORKLOAD MODE OUTDIR [TAG]
 #     PROXY     mcroute | mcroute-NAME (bin/mcroute-NAME) | mcproxy (memcached --enable-proxy) | twemproxy |
 #               direct (memtier straight to memcached, which is measured)
-#     WORKLOAD  A (memtier -c 4) | C (memtier -c 50); 1 backend, 1:10, 100 B
+#     WORKLOAD  A (memtier -c 4) | B (-c 4 --pipeline 16) | C (memtier -c 50);
+#               1 backend, 1:10, 100 B
 #     MODE      stat   counts over the window: proxy CPU (utime/stime from
 #                      /proc/PID/stat, task-clock), requests (the backend's
 #                      cmd_get+cmd_set), syscalls by kind, context switches
@@ -73,8 +74,9 @@ direct) pp=$be ;; # memcached itself: the p99 baseline, and its CPU per request
 esac
 ppid=${pids[-1]}
 waitport "$pp"
-case $wl in A) c=4 ;; C) c=50 ;; *) echo "workload: A or C" >&2; exit 2 ;; esac
-memtier_benchmark -s 127.0.0.1 -p "$pp" --protocol=memcache_text -t 1 -c "$c" \
+pipe=1
+case $wl in A) c=4 ;; B) c=4 pipe=16 ;; C) c=50 ;; *) echo "workload: A, B or C" >&2; exit 2 ;; esac
+memtier_benchmark -s 127.0.0.1 -p "$pp" --protocol=memcache_text -t 1 -c "$c" --pipeline="$pipe" \
 	--ratio=1:10 -d 100 --key-maximum=10000 --test-time=$((WINDOW + 3)) --hide-histogram \
 	>"$tmp/memtier.out" 2>&1 & mt=$!
 pids+=($mt)
