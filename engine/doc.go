@@ -36,7 +36,10 @@
 //	                  in order, one write; a get at the head streams its
 //	                  completed prefix), resume paused sessions, flush
 //	                  dirty upstreams (one Write each); returns the time
-//	                  to the loop's next deadline, the epoll_wait timeout
+//	                  to the loop's next deadline, the epoll_wait
+//	                  timeout. At most every 5 ms it first passes
+//	                  through the Go scheduler (runtime.Gosched), so that
+//	                  sysmon does not take the loop's P (RUNTIME.md)
 //
 // So the requests of every client served in one wake-up leave in one
 // write per server, and the replies of one server read reach each client

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,8 @@ type loopState struct {
 
 	drain drainState // drain.go
 
+	lastYield int64 // upstream.Now() of the loop's last yield
+
 	stats loopStats
 }
 
@@ -68,6 +71,8 @@ type loopStats struct {
 	// tlsDirect counts TLS-port connections that went direct (kTLS or
 	// tls_to_plain: the session reads and writes the socket itself).
 	tlsDirect atomic.Uint64
+	// yields counts the loop's passes through the scheduler (yield).
+	yields atomic.Uint64
 }
 
 func newLoopState(e *Engine, el gnet.EventLoop) *loopState {
@@ -150,6 +155,9 @@ func (ls *loopState) endBatch() time.Duration {
 	ls.stats.wakeups.Add(1)
 	now := upstream.Now()
 	ls.up.SetNow(now)
+	if now-ls.lastYield >= int64(loopYieldEvery) {
+		ls.yield(now)
+	}
 	if now >= ls.up.Deadline() {
 		ls.up.Sweep(now)
 	}
@@ -170,6 +178,28 @@ func (ls *loopState) endBatch() time.Duration {
 		return -1
 	}
 	return time.Duration(max(d-now, 0))
+}
+
+// loopYieldEvery is how often a busy loop passes through the Go
+// scheduler (RUNTIME.md, "sysmon and the loop's P"). A loop goroutine
+// blocks only in system calls, never in the scheduler, so its P's
+// scheduling tick does not move; after 10 ms of that the runtime's sysmon
+// takes the P away while the loop is in a system call (as if it were a
+// goroutine that ran too long) and, having taken one, polls every 20 µs
+// for the next millisecond and more: 0.1 nanosleep (each a context
+// switch) per request on workload A. Passing through the scheduler more often
+// than every 10 ms leaves sysmon nothing to take, so it backs off to its
+// 10 ms sleep.
+const loopYieldEvery = 5 * time.Millisecond
+
+// yield runs the loop's goroutine through the scheduler (runtime.Gosched:
+// it comes straight back unless another goroutine is waiting for a P),
+// which moves the P's scheduling tick. Called by endBatch at most every
+// loopYieldEvery.
+func (ls *loopState) yield(now int64) {
+	ls.lastYield = now
+	ls.stats.yields.Add(1)
+	runtime.Gosched()
 }
 
 func (ls *loopState) getSlot() *slot {

@@ -1,0 +1,14 @@
+package engine
+
+// LoopYields returns how many times the event loops passed through the Go
+// scheduler (loopState.yield), summed over loops.
+func (e *Engine) LoopYields() uint64 {
+	var n uint64
+	for _, ls := range *e.list.Load() {
+		n += ls.stats.yields.Load()
+	}
+	return n
+}
+
+// LoopYieldEvery is loopYieldEvery.
+const LoopYieldEvery = loopYieldEvery
