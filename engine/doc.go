@@ -43,7 +43,12 @@
 //
 // So the requests of every client served in one wake-up leave in one
 // write per server, and the replies of one server read reach each client
-// in one write. There is no ticker: a loop with nothing pending sleeps in
+// in one write. A client read's replies are written together: while a
+// request parsed from the same read as completed ones still waits for a
+// server, flush holds them back (session.holdBack; not for a client over
+// its high water mark, paused, or with a request not all sent), so a
+// pipelined batch answered by several servers over several wake-ups costs
+// one client write, and the client's next batch arrives whole. There is no ticker: a loop with nothing pending sleeps in
 // epoll_wait until an event arrives; one with requests in flight or
 // timers wakes at upstream.Loop.Deadline. A reload wakes every loop once
 // (Router.OnStore) so that idle ones bind the new config too. See PERF.md

@@ -33,3 +33,14 @@ func (e *Engine) TLSDirect() uint64 {
 	}
 	return n
 }
+
+// HeldBack is how many client flushes wrote nothing because the replies
+// ready belonged to a client read not answered in full, summed over the
+// loops.
+func (e *Engine) HeldBack() uint64 {
+	var n uint64
+	for _, ls := range *e.list.Load() {
+		n += ls.stats.heldBack.Load()
+	}
+	return n
+}

@@ -39,6 +39,9 @@ type loopState struct {
 	tls         *loopTLS // TLS connections' scratch (tls.go), nil until one opens
 	spare       []*session
 
+	// reads numbers the client reads parsed (slot.read, session.holdBack).
+	reads uint32
+
 	wake   gnet.Runnable // does nothing: run through Execute, it makes the loop run a batch
 	retain bool          // a new config was bound: close Conns it dropped
 
@@ -68,6 +71,9 @@ type loopStats struct {
 	closedMidReply atomic.Uint64
 	// wakeups counts batches: returns of epoll_wait.
 	wakeups atomic.Uint64
+	// heldBack counts flushes that wrote nothing: the replies ready were
+	// of a client read not answered in full (session.holdBack).
+	heldBack atomic.Uint64
 	// tlsDirect counts TLS-port connections that went direct (kTLS or
 	// tls_to_plain: the session reads and writes the socket itself).
 	tlsDirect atomic.Uint64

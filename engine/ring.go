@@ -88,3 +88,6 @@ func (p *ringPool) put(buf []*slot) {
 	p.entries += len(buf)
 	p.free = append(p.free, buf)
 }
+
+// at returns the i-th slot from the front (0 ≤ i < len).
+func (r *slotRing) at(i int) *slot { return r.buf[(int(r.head)+i)&(len(r.buf)-1)] }

@@ -59,6 +59,10 @@ type slot struct {
 	ctx     *router.Ctx // the config the request started on
 	op      mc.Op
 	noreply bool
+	// read is the loop's read sequence number (loopState.reads) of the
+	// client read this request was parsed from: flush holds the replies of
+	// a read back until every request of it is answered (holdBack).
+	read    uint32
 	quit    bool // close the connection once this slot is written
 	stats   bool // out holds stats args: render when the slot's turn comes
 	pending int  // keys not answered yet (sent or not)
@@ -82,6 +86,7 @@ func (sl *slot) reset() {
 	sl.op = mc.OpNone
 	sl.noreply, sl.quit, sl.useOut, sl.stats, sl.streamed = false, false, false, false, false
 	sl.pending, sl.next, sl.written = 0, 0, 0
+	sl.read = 0
 	sl.keys = sl.keys[:0]
 	sl.out = sl.out[:0]
 	sl.worst = mc.ResUnknown
@@ -283,6 +288,7 @@ func (s *session) process() {
 		if s.p == nil {
 			s.p = s.ls.getParser()
 		}
+		s.ls.reads++
 		buf, _ := s.c.Peek(min(n, peekChunk))
 		off, more := s.parse(buf)
 		if off > 0 {
@@ -361,6 +367,7 @@ func (s *session) pause() {
 func (s *session) push(op mc.Op, noreply bool) *slot {
 	sl := s.ls.getSlot()
 	sl.s, sl.op, sl.noreply = s, op, noreply
+	sl.read = s.ls.reads
 	sl.account(slotCost)
 	s.q.push(sl, &s.ls.rings)
 	s.outstanding++
@@ -558,12 +565,18 @@ func (s *session) flush() {
 		return
 	}
 	ls := s.ls
+	ready := s.holdBack()
+	if ready == 0 {
+		ls.stats.heldBack.Add(1)
+		return // complete() marks the session dirty again
+	}
 	iov := ls.iov[:0]
 	done := ls.done[:0]
 	quit := false
 	var stream *slot
 	streamTo := 0
-	for s.q.len() > 0 {
+	for s.q.len() > 0 && ready != 0 {
+		ready--
 		sl := s.q.front()
 		if sl.pending > 0 {
 			if sl.op.IsGet() && !sl.useOut && !sl.noreply {
@@ -636,6 +649,54 @@ func (s *session) flush() {
 		return
 	}
 	s.checkCap()
+}
+
+// holdBack returns how many slots at the head of the FIFO flush may write:
+// all of them (-1) unless the first slot still waiting for a reply was
+// parsed from the same client read as completed slots before it. Then the
+// replies of that read are held back until it is answered in full, and
+// only the completed reads before it are written (0: nothing is).
+//
+// A pipelining client sends a batch in one write; its replies come from
+// several servers in different loop wake-ups. Writing each wake-up's
+// completed prefix costs a client write per wake-up and splits the
+// client's next batch into as many reads (the client refills its window
+// with what was answered); answering a read in one write keeps both at
+// one per batch, as memcached's proxy does (engine/PERF.md, "Workload B
+// with 4 backends").
+//
+// Nothing is held back from a client over its high water mark, one whose
+// request is not all sent (waiting) or one paused: their replies must
+// drain for them to go on. What is held back is counted in held like any
+// unwritten reply, and every reply's arrival marks the session dirty, so
+// the read is written in the wake-up that completes it.
+func (s *session) holdBack() int {
+	n := s.q.len()
+	if n < 2 || s.q.front().pending > 0 || s.waiting != nil || s.inPaused {
+		return -1
+	}
+	first := 1
+	for first < n && s.q.at(first).pending == 0 {
+		first++
+	}
+	if first == n {
+		return -1 // all complete
+	}
+	read := s.q.at(first).read
+	if s.q.at(first-1).read != read {
+		return -1 // the completed prefix ends with a read answered in full
+	}
+	cut := first - 1
+	for cut > 0 && s.q.at(cut-1).read == read {
+		cut--
+	}
+	if cut == 0 && s.over() {
+		return -1
+	}
+	if cut == 0 {
+		return 0
+	}
+	return cut
 }
 
 // streamMin is the size of a get's completed prefix worth writing before
