@@ -48,7 +48,10 @@
 // server, flush holds them back (session.holdBack; not for a client over
 // its high water mark, paused, or with a request not all sent), so a
 // pipelined batch answered by several servers over several wake-ups costs
-// one client write, and the client's next batch arrives whole. There is no ticker: a loop with nothing pending sleeps in
+// one client write, and the client's next batch arrives whole. A hold
+// lasts at most holdMax (1 ms, a loop timer): a slow or dead server
+// behind a later request of the read does not delay the replies before it
+// until its timeout. There is no ticker: a loop with nothing pending sleeps in
 // epoll_wait until an event arrives; one with requests in flight or
 // timers wakes at upstream.Loop.Deadline. A reload wakes every loop once
 // (Router.OnStore) so that idle ones bind the new config too. See PERF.md

@@ -134,3 +134,28 @@ func TestReadAnsweredInOneWrite(t *testing.T) {
 		t.Fatalf("version reply %q", got)
 	}
 }
+
+// TestHoldIsBounded: a reply held back for the rest of its read is
+// written after holdMax though the rest never comes (a dead or slow
+// server behind a later request of the same read), long before that
+// request's own timeout; the late reply follows in order when it comes.
+func TestHoldIsBounded(t *testing.T) {
+	srv := startScripted(t)
+	p := startProxy(t, poolConfig(srv.addr), engine.Options{NumLoops: 1}, router.Options{ServerTimeout: time.Minute})
+	c := mctest.Dial(t, p.Addr)
+	c.Send("delete a\r\ndelete b\r\n")
+	srv.expect(t, "delete a", "delete b")
+	before := p.E.HeldBack()
+	srv.replies <- "DELETED\r\n"
+	// The second reply is not released until the first one has arrived.
+	if got, err := c.TryReadReply(10 * time.Second); err != nil || got != "DELETED\r\n" {
+		t.Fatalf("first reply %q, %v: held until the second one", got, err)
+	}
+	if p.E.HeldBack() == before {
+		t.Fatal("the first reply was not held back at all")
+	}
+	srv.replies <- "NOT_FOUND\r\n"
+	if got := c.ReadReply(); got != "NOT_FOUND\r\n" {
+		t.Fatalf("second reply %q", got)
+	}
+}

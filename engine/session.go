@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -45,6 +46,8 @@ type session struct {
 	drainIdx    int32 // index in ls.drain.sessions (drain.go)
 
 	dirty    bool // on ls.dirty
+	holding  bool // flush holds a read's replies back; a hold timer is set (holdBack)
+	holdOver bool // that timer fired: write what is complete
 	inPaused bool // on ls.paused
 	closing  bool // no more parsing: a quit or a fatal parse error is queued
 	dead     bool // dropped by mcroute; gnet closes it
@@ -567,9 +570,17 @@ func (s *session) flush() {
 	ls := s.ls
 	ready := s.holdBack()
 	if ready == 0 {
-		ls.stats.heldBack.Add(1)
-		return // complete() marks the session dirty again
+		if !s.holdOver {
+			if !s.holding {
+				s.holding = true
+				ls.up.After(holdMax, s)
+			}
+			ls.stats.heldBack.Add(1)
+			return // complete() or OnTimer marks the session dirty again
+		}
+		ready = -1
 	}
+	s.holding, s.holdOver = false, false
 	iov := ls.iov[:0]
 	done := ls.done[:0]
 	quit := false
@@ -697,6 +708,22 @@ func (s *session) holdBack() int {
 		return 0
 	}
 	return cut
+}
+
+// holdMax bounds how long flush holds a read's completed replies back
+// for the rest of that read (holdBack): a request to a slow or dead
+// server does not delay the replies parsed before it in the same read by
+// more than this (plus the loop's timer precision, about a millisecond).
+const holdMax = time.Millisecond
+
+// OnTimer ends a hold that lasted holdMax (upstream.Timer; loop
+// goroutine): the next flush writes what is complete. A timer left from
+// an earlier hold can end a later one early, which only costs a write.
+func (s *session) OnTimer() {
+	if s.holding {
+		s.holdOver = true
+		s.markDirty()
+	}
 }
 
 // streamMin is the size of a get's completed prefix worth writing before
