@@ -133,13 +133,8 @@ func freePort() (int, error) {
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
-// roundTrip sends req on a fresh connection and reads until the reply ends
-// with want's last line, or times out.
-func roundTrip(addr, req string, timeout time.Duration) (string, error) {
-	return roundTripWith(nil, addr, req, timeout)
-}
-
-// roundTripWith is roundTrip over TLS with tc (nil: plaintext).
+// roundTripWith sends req on a fresh connection, over TLS with tc (nil:
+// plaintext), and reads until a reply's last line, or times out.
 func roundTripWith(tc *tls.Config, addr, req string, timeout time.Duration) (string, error) {
 	var c net.Conn
 	var err error
@@ -172,13 +167,9 @@ func roundTripWith(tc *tls.Config, addr, req string, timeout time.Duration) (str
 	}
 }
 
-// waitServing waits until addr answers "version" with "VERSION …", the
-// process has exited, or timeout passes; the error says which.
-func waitServing(p *proc, addr string, timeout time.Duration) error {
-	return waitServingWith(nil, p, addr, timeout)
-}
-
-// waitServingWith is waitServing over TLS with tc (nil: plaintext).
+// waitServingWith waits until addr answers "version" with "VERSION …"
+// (over TLS with tc; nil: plaintext), the process has exited, or timeout
+// passes; the error says which.
 func waitServingWith(tc *tls.Config, p *proc, addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
