@@ -85,6 +85,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPreprocess$$' -fuzztime 30s ./router/jsonm
 	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime 30s ./router
 	$(GO) test -run '^$$' -fuzz '^FuzzFurc$$' -fuzztime 30s ./router/hashfunc
+	$(GO) test -run '^$$' -fuzz '^FuzzClientOpen$$' -fuzztime 30s ./tlsconn
+	$(GO) test -run '^$$' -fuzz '^FuzzRecordConn$$' -fuzztime 30s ./tlsconn
+	$(GO) test -run '^$$' -fuzz '^FuzzTicketSeeds$$' -fuzztime 30s ./tlsconn
 
 # Micro-benchmarks (parser, encoder, router, hash functions) and the
 # loopback end-to-end benchmark of mcroute against direct memcached.
