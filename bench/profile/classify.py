@@ -2,14 +2,16 @@
 """Classify perf samples of a proxy into cost families (engine/PERF.md,
 "Where the CPU goes on A (profiles)").
 
-    perf script -F comm,tid,ip,sym,dso -i FILE.data | classify.py [--top N]
+    perf script -F comm,tid,ip,sym,dso -i FILE.data | classify.py [--top N] [--writes]
 
 Every sample (cpu-clock, with its call chain, leaf first) gets one family:
 kernel samples by the system call they are under and what the leaf does
 there; user samples by the leaf function's owner (Go runtime part, gnet,
 mcroute package, or the C proxies' binaries and libraries). Prints the
 share of each family in percent of all samples, and with --top the
-heaviest leaf functions of one family (--family NAME).
+heaviest leaf functions of one family (--family NAME); with --writes the
+samples of a write (send, wake-up, preemption on return) split by who
+wrote: a server connection or a client.
 """
 import re
 import sys
@@ -175,6 +177,22 @@ def samples(f):
         yield frames
 
 
+# --writes: the cost of a write (the send, waking the peer, being preempted
+# on the way back) split by the mcroute function that wrote: a server
+# connection (upstream) or a client (engine session). PERF.md, "Cuts after
+# the hold-back".
+WRITE_FAMILIES = ("k: TCP send", "k: wake-ups (in send)", "k: context switch (preempted on syscall return)")
+
+
+def writer(fr):
+    for sym, _ in fr:
+        if sym.startswith("mcroute/upstream.(*transport).write"):
+            return "server write"
+        if sym.startswith("mcroute/engine.(*session).write"):
+            return "client write"
+    return "other"
+
+
 def main():
     top = 0
     fam = None
@@ -185,6 +203,7 @@ def main():
         fam = args[args.index("--family") + 1]
     c = Counter()
     leaves = Counter()
+    writes = Counter()
     n = 0
     for fr in samples(sys.stdin):
         f = family(fr)
@@ -192,6 +211,12 @@ def main():
         n += 1
         if top and (fam is None or f == fam):
             leaves[(f, fr[0][0])] += 1
+        if "--writes" in args and f.startswith(WRITE_FAMILIES):
+            writes[(f, writer(fr))] += 1
+    if "--writes" in args:
+        for (f, w), k in sorted(writes.items()):
+            print("%-52s %-16s %6.2f" % (f, w, 100.0 * k / n))
+        return
     if "--counts" in args:
         for f, k in c.items():
             print("%s %d" % (f, k))
