@@ -175,10 +175,13 @@ func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats
 
 // measureConns starts a fresh process of proxy t (same config and
 // backends, no traffic before: the memory a user sees connecting IdleConns
-// idle clients to a new proxy), opens IdleConns connections to it, sends
-// one get on each (a proxy may allocate a connection's buffers only when
-// it first reads), waits for every reply, lets them sit idle, reads VmRSS
-// and stops the process. Measured on the proxy that ran the workloads
+// idle clients to a new proxy), opens IdleConns connections to it one
+// after another, each sending one get (a proxy may allocate a
+// connection's buffers only when it first reads) and reading its reply
+// before the next opens, lets them sit idle, reads VmRSS and stops the
+// process. One get in flight at a time: with all of them sent before any
+// reply is read, the proxies' per-request buffers for 1000 requests in
+// flight (a burst, not idle connections) would count too. Measured on the proxy that ran the workloads
 // instead, heap and buffers left over from them would absorb the new
 // connections and the figure would flatter whoever keeps the most.
 func (r *runner) measureConns(t *target, ps *ProxyStats) {
@@ -218,8 +221,6 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: %v", i+1, err))
 			return
 		}
-	}
-	for i, c := range conns {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err != nil || line != "END\r\n" {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: get answered %q (%v)", i+1, strings.TrimSpace(line), err))

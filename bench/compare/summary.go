@@ -80,7 +80,7 @@ func (rep *Report) Summary() string {
 		how = "syscalls/req"
 	}
 	fmt.Fprintf(&b, "idle CPU: the proxy's CPU time with no clients after the workloads (its threads' /proc schedstat, ns), in ms per second of wall time. "+
-		"KiB per idle connection: on a fresh process of the proxy (same config and backends, no traffic before), (VmRSS with N idle connections, each sent one get, − VmRSS before) / N. Syscalls: %s, "+
+		"KiB per idle connection: on a fresh process of the proxy (same config and backends, no traffic before), (VmRSS with N idle connections, each opened after the previous one's get was answered, − VmRSS before) / N. Syscalls: %s, "+
 		"context switches: voluntary + nonvoluntary over all threads (/proc/PID/task/*/status), both from a separate mcroute-bench run per proxy.\n\n", how)
 	return b.String()
 }
