@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,97 @@ func TestIdleLoopsSleep(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if w := p.E.LoopWakeups() - before; w > 1 {
 		t.Errorf("idle loops woke %d times in 2s, want at most 1", w)
+	}
+}
+
+// TestIdleAfterBurstLoopsSleep: after a burst of traffic from several
+// clients (pipelined sets and gets over two servers, every request
+// answered) and the clients gone, with the proxy's server connections
+// still open, no loop wakes: nothing the burst left behind (request
+// deadlines, the yield of a busy loop, server connections) re-arms a
+// timer. make bench measures mcroute's idle CPU in this state.
+func TestIdleAfterBurstLoopsSleep(t *testing.T) {
+	ms := []*mctest.Memcached{mctest.StartMemcached(t), mctest.StartMemcached(t)}
+	// A reply timeout long enough for a loaded test machine; the loops
+	// must not wake for it once the burst is answered.
+	const timeout = time.Second
+	p := startProxy(t, poolConfig(addrs(ms)...), engine.Options{NumLoops: 2}, router.Options{ServerTimeout: timeout})
+	const clients, perClient = 8, 200
+	var wg sync.WaitGroup
+	errs := make(chan string, clients)
+	for i := 0; i < clients; i++ {
+		c := mctest.Dial(t, p.Addr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Conn.Close()
+			var req strings.Builder
+			for j := 0; j < perClient; j++ {
+				if j%10 == 0 {
+					fmt.Fprintf(&req, "set burst:%d:%d 0 0 3\r\nabc\r\n", i, j)
+				} else {
+					fmt.Fprintf(&req, "get burst:%d:%d\r\n", i, j-j%10)
+				}
+			}
+			if _, err := c.Conn.Write([]byte(req.String())); err != nil {
+				errs <- err.Error()
+				return
+			}
+			for j := 0; j < perClient; j++ {
+				got, err := c.TryReadReply(5 * time.Second)
+				if err != nil || j%10 == 0 && got != "STORED\r\n" || j%10 != 0 && !strings.HasPrefix(got, "VALUE ") {
+					errs <- fmt.Sprintf("client %d request %d: %q %v", i, j, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	// The clients' closes reach the loops, and the requests' reply
+	// timeouts pass: the one sweep that finds them answered has run.
+	for p.E.OpenConns() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(timeout + 200*time.Millisecond)
+	before := p.E.LoopWakeups()
+	time.Sleep(2 * time.Second)
+	if w := p.E.LoopWakeups() - before; w > 1 {
+		t.Errorf("idle loops woke %d times in 2s after a burst, want at most 1", w)
+	}
+	// The server connections stayed open: the loops slept with them.
+	for _, m := range ms {
+		c := mctest.Dial(t, m.Addr)
+		st := c.Do("stats\r\n")
+		var cur int
+		for _, line := range strings.Split(st, "\r\n") {
+			if n, err := fmt.Sscanf(line, "STAT curr_connections %d", &cur); n == 1 && err == nil {
+				break
+			}
+		}
+		if cur < 2 { // the proxy's and this one
+			t.Errorf("memcached %s: %d connections open, want the proxy's still open", m.Addr, cur)
+		}
+	}
+}
+
+// TestNoGoroutinePool: the process runs no goroutine pool. gnet's
+// (ants, imported by its Enroll) ran a 500 ms ticker and a 10 s purge
+// from init, waking an idle mcroute 2-3 times a second
+// (third_party/gnet/PATCH.md, "No goroutine pool").
+func TestNoGoroutinePool(t *testing.T) {
+	m := mctest.StartMemcached(t)
+	p := startProxy(t, poolConfig(m.Addr), engine.Options{NumLoops: 1}, router.Options{})
+	if got := mctest.Dial(t, p.Addr).Do("get pool\r\n"); got != "END\r\n" { // the server connection is enrolled
+		t.Fatal(got)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if strings.Contains(stacks, "panjf2000/ants") {
+		t.Errorf("a goroutine pool runs:\n%s", stacks)
 	}
 }
 

@@ -278,7 +278,8 @@ func (r *runner) newReport() *Report {
 	}
 	rep.Setup = append(rep.Setup,
 		fmt.Sprintf("per request (workloads %s): a separate mcroute-bench run per proxy after the rounds, with context switches from /proc/PID/task/*/status (voluntary + nonvoluntary) and %s", countWorkloads, strings.SplitN(rep.Host.Syscalls, ";", 2)[0]),
-		fmt.Sprintf("idle: each proxy's CPU over %s with no clients after the workloads; memory: VmRSS with %d idle connections (each sent one get) minus VmRSS before, per connection", o.IdleTime, o.IdleConns))
+		fmt.Sprintf("idle: each proxy's CPU over %s with no clients after the workloads, its backend connections still open (sum of its threads' /proc/PID/task/*/schedstat, ns; /proc/PID/stat counts 10 ms ticks); "+
+			"memory: on a fresh process of each proxy started for it (same config and backends, no traffic before), VmRSS with %d idle connections (opened one after another, each sent one get and read its reply before the next opened) minus VmRSS before, per connection", o.IdleTime, o.IdleConns))
 	for _, n := range o.Backends {
 		if n > 1 {
 			rep.Setup = append(rep.Setup, "direct memcached with several backends: the generator's connections are spread round-robin over them")

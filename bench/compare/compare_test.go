@@ -115,6 +115,19 @@ func TestReportRendering(t *testing.T) {
 	if w := rep.Topologies[0].Workloads[0]; w.McrouteOverTwemproxyOps != nil {
 		t.Error("a ratio was computed without mcroute results")
 	}
+	// Idle CPU in ms per s to two decimals (0.42 ms over 10 s is
+	// 0.04 ms per s, which /proc/PID/stat's 10 ms ticks could not
+	// resolve); memory per connection said to come from a fresh process.
+	idle, kib := 0.00042, 0.46
+	rep.Topologies[0].Proxies = []*ProxyStats{{Target: Twemproxy, IdleSeconds: 10, IdleCPUSeconds: &idle,
+		Conns: 1000, ConnsFresh: true, RSSBeforeKiB: 4000, RSSAfterKiB: 4460, KiBPerConn: &kib}}
+	md = rep.Markdown("x.svg")
+	for _, want := range []string{"| 1 | twemproxy | 0.04 | 0.46 |", "KiB per idle connection (fresh proxy)", "on a fresh process of the proxy",
+		"| twemproxy | 0.04 | 0.46 | 4000 → 4460 KiB (1000 connections) |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
 	svg := rep.SVG()
 	dec := xml.NewDecoder(strings.NewReader(svg))
 	lines := 0
@@ -197,6 +210,12 @@ func TestRunSideBySide(t *testing.T) {
 		if tw.Status != "ok" || tw.Errors != 0 || tw.OpsPerProxyCPUSec == nil || tw.OpsPerProxyCPUSec.Median <= 0 {
 			t.Fatalf("twemproxy: %+v", tw)
 		}
+		// Memory per connection comes from a fresh twemproxy, which the
+		// 20 idle connections reached (each got its END).
+		ps := rep.Topologies[0].proxy(Twemproxy)
+		if ps == nil || ps.IdleCPUSeconds == nil || *ps.IdleCPUSeconds < 0 || ps.KiBPerConn == nil || !ps.ConnsFresh || ps.Conns != 20 || ps.Err != "" {
+			t.Fatalf("twemproxy idle/conns: %+v", ps)
+		}
 	}
 	if bin, _ := findMemcachedProxy("memcached-proxy"); bin != "" {
 		mp := w.targetGen(GenMcrouteBench, MemcachedProxy)
@@ -204,7 +223,7 @@ func TestRunSideBySide(t *testing.T) {
 			t.Fatalf("memcached-proxy: %+v", mp)
 		}
 		ps := rep.Topologies[0].proxy(MemcachedProxy)
-		if ps == nil || ps.IdleCPUSeconds == nil || ps.KiBPerConn == nil || ps.Err != "" {
+		if ps == nil || ps.IdleCPUSeconds == nil || ps.KiBPerConn == nil || !ps.ConnsFresh || ps.Err != "" {
 			t.Fatalf("memcached-proxy idle/conns: %+v", ps)
 		}
 		var pr *PerRequest

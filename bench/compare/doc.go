@@ -6,7 +6,8 @@
 // and, when it is installed, memtier_benchmark, reads every server's and
 // proxy's CPU time from /proc/PID/stat around each run, counts each proxy's
 // syscalls (perf, else /proc/PID/io) and context switches per request, its
-// idle CPU and its memory per idle connection, and writes the results as
+// idle CPU after the workloads, and its memory per idle connection (on a
+// fresh process of it, started for that), and writes the results as
 // JSON, Markdown (starting with the README's summary table) and an SVG chart.
 //
 // compare owns processes and reporting, nothing on the request path: load

@@ -59,12 +59,16 @@ type TopologyResult struct {
 type ProxyStats struct {
 	Target string `json:"target"`
 	// IdleCPUSeconds is the proxy's CPU time over IdleSeconds with no
-	// clients, after the workloads' burst.
+	// clients, after the workloads' burst (its threads' schedstat, in ns).
 	IdleSeconds    float64  `json:"idle_s"`
 	IdleCPUSeconds *float64 `json:"idle_cpu_s,omitempty"`
 	// KiBPerConn is (VmRSS with Conns idle connections − VmRSS before) /
 	// Conns; each connection sent one get first, then stayed idle.
+	// ConnsFresh: measured on a process of the proxy started for it, which
+	// served nothing before (results before 2026-12-07 measured the
+	// proxy that had run the workloads).
 	Conns        int      `json:"idle_conns"`
+	ConnsFresh   bool     `json:"conns_on_fresh_process,omitempty"`
 	RSSBeforeKiB uint64   `json:"rss_before_kib"`
 	RSSAfterKiB  uint64   `json:"rss_after_kib"`
 	KiBPerConn   *float64 `json:"kib_per_conn,omitempty"`
@@ -312,7 +316,7 @@ func (rep *Report) Markdown(svgName string) string {
 			b.WriteString("\n")
 		}
 		if len(t.Proxies) > 0 {
-			b.WriteString("| proxy | idle CPU (ms per s, no clients) | KiB per idle connection | RSS before → with idle connections |\n|---|---:|---:|---|\n")
+			b.WriteString("| proxy | idle CPU after the workloads (ms per s, no clients) | KiB per idle connection (fresh process) | RSS of the fresh process before → with idle connections |\n|---|---:|---:|---|\n")
 			for _, ps := range t.Proxies {
 				rss := "—"
 				if ps.KiBPerConn != nil {

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -102,9 +103,10 @@ func (pr *PerRequest) line() string {
 	return s
 }
 
-// idleAndConns measures every live proxy of topo after the workloads: its
-// CPU over IdleTime with no clients (all proxies in the same window), then,
-// one proxy at a time, its VmRSS before and with IdleConns idle connections.
+// idleAndConns measures every live proxy of topo: its CPU over IdleTime
+// with no clients after the workloads (all proxies in the same window),
+// then, one proxy at a time, its memory per idle connection on a fresh
+// process of it (measureConns).
 func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats {
 	var live []*target
 	for _, t := range topo.targets {
@@ -121,21 +123,42 @@ func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats
 	}
 	if r.opts.IdleTime > 0 {
 		sleepCtx(ctx, time.Second) // the last run's connections close and settle
-		before := make([]float64, len(live))
+		type sample struct {
+			threads threadCPU
+			ticks   float64
+			err     error
+		}
+		read := func(pid int) sample {
+			var s sample
+			s.threads, s.err = procThreadCPU(pid)
+			if ticks, err := procCPU(pid); err == nil {
+				s.ticks = ticks
+			} else if s.err == nil {
+				s.err = err
+			}
+			return s
+		}
+		before := make([]sample, len(live))
 		for i, t := range live {
-			before[i], _ = procCPU(t.proxy.pid())
+			before[i] = read(t.proxy.pid())
 		}
 		start := time.Now()
 		sleepCtx(ctx, r.opts.IdleTime)
 		idle := time.Since(start).Seconds()
 		for i, t := range live {
-			after, err := procCPU(t.proxy.pid())
+			after := read(t.proxy.pid())
 			stats[i].IdleSeconds = idle
-			if err != nil {
+			if err := cmp.Or(before[i].err, after.err); err != nil {
 				stats[i].Err = "idle CPU: " + err.Error()
 				continue
 			}
-			v := after - before[i]
+			v, exited := after.threads.since(before[i].threads)
+			if exited > 0 {
+				// A thread's time went with it: fall back to the
+				// process's clock ticks, which keep it.
+				v = after.ticks - before[i].ticks
+				stats[i].Err = fmt.Sprintf("idle CPU: %d threads exited, counted in clock ticks", exited)
+			}
 			stats[i].IdleCPUSeconds = &v
 		}
 	}
@@ -150,11 +173,30 @@ func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats
 	return stats
 }
 
-// measureConns opens IdleConns connections to t, sends one get on each
-// (a proxy may allocate a connection's buffers only when it first reads),
-// waits for every reply, lets them sit idle, and reads VmRSS.
+// measureConns starts a fresh process of proxy t (same config and
+// backends, no traffic before: the memory a user sees connecting IdleConns
+// idle clients to a new proxy), opens IdleConns connections to it one
+// after another, each sending one get (a proxy may allocate a
+// connection's buffers only when it first reads) and reading its reply
+// before the next opens, lets them sit idle, reads VmRSS and stops the
+// process. One get in flight at a time: with all of them sent before any
+// reply is read, the proxies' per-request buffers for 1000 requests in
+// flight (a burst, not idle connections) would count too. Measured on the proxy that ran the workloads
+// instead, heap and buffers left over from them would absorb the new
+// connections and the figure would flatter whoever keeps the most.
 func (r *runner) measureConns(t *target, ps *ProxyStats) {
-	pid := t.proxy.pid()
+	if t.another == nil {
+		ps.Err = joinErr(ps.Err, "memory per connection: no way to start another "+t.name)
+		return
+	}
+	p, addr, err := t.another(t.proxy.name + "-fresh")
+	if err != nil {
+		ps.Err = joinErr(ps.Err, "memory per connection: fresh "+t.name+": "+err.Error())
+		return
+	}
+	defer p.stop()
+	pid := p.pid()
+	time.Sleep(500 * time.Millisecond) // start-up allocations settle
 	before, err := procRSSKiB(pid)
 	if err != nil {
 		ps.Err = joinErr(ps.Err, "RSS: "+err.Error())
@@ -168,7 +210,7 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 		}
 	}()
 	for i := 0; i < n; i++ {
-		c, err := net.DialTimeout("tcp", t.addrs[0], 2*time.Second)
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d of %d: %v", i+1, n, err))
 			return
@@ -179,8 +221,6 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: %v", i+1, err))
 			return
 		}
-	}
-	for i, c := range conns {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err != nil || line != "END\r\n" {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: get answered %q (%v)", i+1, strings.TrimSpace(line), err))
@@ -194,6 +234,7 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 		return
 	}
 	ps.Conns, ps.RSSBeforeKiB, ps.RSSAfterKiB = n, before, after
+	ps.ConnsFresh = true
 	v := (float64(after) - float64(before)) / float64(n)
 	ps.KiBPerConn = &v
 }

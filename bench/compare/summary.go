@@ -41,7 +41,7 @@ func (rep *Report) Summary() string {
 	}
 	b.WriteString("\n")
 	how := ""
-	hdr := "| backends | proxy | idle CPU ms per s | KiB per idle connection |"
+	hdr := "| backends | proxy | idle CPU ms per s | KiB per idle connection (fresh proxy) |"
 	sep := "|---:|---|---:|---:|"
 	for _, wn := range summaryWorkloads {
 		hdr += " syscalls/req " + wn + " | ctx switches/req " + wn + " |"
@@ -79,8 +79,8 @@ func (rep *Report) Summary() string {
 	if how == "" {
 		how = "syscalls/req"
 	}
-	fmt.Fprintf(&b, "idle CPU: the proxy's CPU time with no clients after the workloads, in ms per second of wall time. "+
-		"KiB per idle connection: (VmRSS with N idle connections − VmRSS before) / N. Syscalls: %s, "+
+	fmt.Fprintf(&b, "idle CPU: the proxy's CPU time with no clients after the workloads (its threads' /proc schedstat, ns), in ms per second of wall time. "+
+		"KiB per idle connection: on a fresh process of the proxy (same config and backends, no traffic before), (VmRSS with N idle connections, each opened after the previous one's get was answered, − VmRSS before) / N. Syscalls: %s, "+
 		"context switches: voluntary + nonvoluntary over all threads (/proc/PID/task/*/status), both from a separate mcroute-bench run per proxy.\n\n", how)
 	return b.String()
 }
@@ -183,14 +183,14 @@ func idleText(ps *ProxyStats) string {
 	if ps.IdleCPUSeconds == nil || ps.IdleSeconds <= 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f", *ps.IdleCPUSeconds*1000/ps.IdleSeconds)
+	return fmt.Sprintf("%.2f", *ps.IdleCPUSeconds*1000/ps.IdleSeconds)
 }
 
 func kibText(ps *ProxyStats) string {
 	if ps.KiBPerConn == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f", *ps.KiBPerConn)
+	return fmt.Sprintf("%.2f", *ps.KiBPerConn)
 }
 
 func p99Text(m map[string]LatencyDelta, target string) string {

@@ -118,3 +118,24 @@ func TestMemcachedProxyConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestThreadCPU(t *testing.T) {
+	if ns, err := parseSchedstat([]byte("123456789 2000 17\n")); err != nil || ns != 123456789 {
+		t.Fatalf("parseSchedstat = %v, %v", ns, err)
+	}
+	for _, bad := range []string{"", "1 2", "x 1 2"} {
+		if _, err := parseSchedstat([]byte(bad)); err == nil {
+			t.Errorf("parseSchedstat accepted %q", bad)
+		}
+	}
+	before := threadCPU{1: 1000, 2: 5000, 3: 7}
+	// Thread 1 ran 2 µs, 2 nothing, 3 exited, 4 was born and ran 0.5 µs.
+	got, exited := threadCPU{1: 3000, 2: 5000, 4: 500}.since(before)
+	if got != 2500e-9 || exited != 1 {
+		t.Fatalf("since = %v s, %d exited; want 2.5e-06, 1", got, exited)
+	}
+	tc, err := procThreadCPU(os.Getpid())
+	if err != nil || len(tc) == 0 {
+		t.Fatalf("procThreadCPU(self) = %v, %v", tc, err)
+	}
+}

@@ -28,6 +28,11 @@ type target struct {
 	proxy *proc       // nil for direct memcached
 	down  string      // non-empty: not measured, and why
 	tls   *tls.Config // the generator connects with TLS (nil: plaintext)
+	// another starts one more process of this proxy, with the same config
+	// and backends, on a new port and under name (for its files): memory
+	// per idle connection is measured on one that has served nothing
+	// (measureConns). nil for direct memcached and the TLS targets.
+	another func(name string) (*proc, string, error)
 }
 
 // topology is N memcached backends and the proxies in front of them.
@@ -120,16 +125,8 @@ func (r *runner) startTwemproxy(n int, backends []string) *target {
 		t.down = "twemproxy not serving: nutcracker not installed (apt-get install nutcracker)"
 		return t
 	}
-	name := fmt.Sprintf("twemproxy-%d", n)
-	conf := filepath.Join(r.procs.dir, name+".yml")
-	args := func(port int) []string {
-		_ = os.WriteFile(conf, []byte(twemproxyConfig(loopback(port), backends)), 0o644)
-		stats, _ := freePort()
-		return []string{"-c", conf, "-s", strconv.Itoa(stats), "-a", "127.0.0.1",
-			"-o", filepath.Join(r.procs.dir, name+".nutcracker.log"),
-			"-p", filepath.Join(r.procs.dir, name+".pid")}
-	}
-	p, addr, err := r.startServing(name, r.nutcracker, args, r.opts.StartTimeout)
+	t.another = func(name string) (*proc, string, error) { return r.runTwemproxy(name, backends) }
+	p, addr, err := r.runTwemproxy(fmt.Sprintf("twemproxy-%d", n), backends)
 	if err == nil {
 		err = smokeTest(addr)
 	}
@@ -142,6 +139,20 @@ func (r *runner) startTwemproxy(n int, backends []string) *target {
 	}
 	t.addrs, t.proxy = []string{addr}, p
 	return t
+}
+
+// runTwemproxy starts nutcracker in front of backends and waits until it
+// answers version.
+func (r *runner) runTwemproxy(name string, backends []string) (*proc, string, error) {
+	conf := filepath.Join(r.procs.dir, name+".yml")
+	args := func(port int) []string {
+		_ = os.WriteFile(conf, []byte(twemproxyConfig(loopback(port), backends)), 0o644)
+		stats, _ := freePort()
+		return []string{"-c", conf, "-s", strconv.Itoa(stats), "-a", "127.0.0.1",
+			"-o", filepath.Join(r.procs.dir, name+".nutcracker.log"),
+			"-p", filepath.Join(r.procs.dir, name+".pid")}
+	}
+	return r.startServing(name, r.nutcracker, args, r.opts.StartTimeout)
 }
 
 // mcrouteConfig is the mcrouter-style config for one pool of backends.
@@ -164,21 +175,8 @@ func (r *runner) startMcroute(n int, backends []string) *target {
 		t.down = "mcroute not serving: " + err.Error()
 		return t
 	}
-	name := fmt.Sprintf("mcroute-%d", n)
-	conf := filepath.Join(r.procs.dir, name+".json")
-	if err := os.WriteFile(conf, []byte(mcrouteConfig(backends)), 0o644); err != nil {
-		t.down = "mcroute not serving: " + err.Error()
-		return t
-	}
-	bin := r.opts.Mcroute
-	if !filepath.IsAbs(bin) && !strings.HasPrefix(bin, ".") && strings.Contains(bin, "/") {
-		bin = "./" + bin
-	}
-	args := func(port int) []string {
-		return []string{"-p", strconv.Itoa(port), "--listen-address", "127.0.0.1",
-			"--config", "file:" + conf, "--num-proxies", strconv.Itoa(r.opts.McrouteProxies)}
-	}
-	p, addr, err := r.startServing(name, bin, args, r.opts.StartTimeout)
+	t.another = func(name string) (*proc, string, error) { return r.runMcroute(name, backends) }
+	p, addr, err := r.runMcroute(fmt.Sprintf("mcroute-%d", n), backends)
 	if err == nil {
 		err = smokeTest(addr)
 	}
@@ -191,6 +189,24 @@ func (r *runner) startMcroute(n int, backends []string) *target {
 	}
 	t.addrs, t.proxy = []string{addr}, p
 	return t
+}
+
+// runMcroute starts mcroute in front of backends and waits until it
+// answers version.
+func (r *runner) runMcroute(name string, backends []string) (*proc, string, error) {
+	conf := filepath.Join(r.procs.dir, name+".json")
+	if err := os.WriteFile(conf, []byte(mcrouteConfig(backends)), 0o644); err != nil {
+		return nil, "", err
+	}
+	bin := r.opts.Mcroute
+	if !filepath.IsAbs(bin) && !strings.HasPrefix(bin, ".") && strings.Contains(bin, "/") {
+		bin = "./" + bin
+	}
+	args := func(port int) []string {
+		return []string{"-p", strconv.Itoa(port), "--listen-address", "127.0.0.1",
+			"--config", "file:" + conf, "--num-proxies", strconv.Itoa(r.opts.McrouteProxies)}
+	}
+	return r.startServing(name, bin, args, r.opts.StartTimeout)
 }
 
 // memcachedProxyConfig is the route library (routelib, built into memcached
@@ -226,13 +242,8 @@ func (r *runner) startMemcachedProxy(n int, backends []string) *target {
 		t.down = "memcached-proxy not serving: " + r.memcachedProxyWhy
 		return t
 	}
-	name := fmt.Sprintf("memcached-proxy-%d", n)
-	conf := filepath.Join(r.procs.dir, name+".lua")
-	if err := os.WriteFile(conf, []byte(memcachedProxyConfig(backends)), 0o644); err != nil {
-		t.down = "memcached-proxy not serving: " + err.Error()
-		return t
-	}
-	p, addr, err := r.startServing(name, r.memcachedProxy, r.memcachedProxyArgs(conf), r.opts.StartTimeout)
+	t.another = func(name string) (*proc, string, error) { return r.runMemcachedProxy(name, backends) }
+	p, addr, err := r.runMemcachedProxy(fmt.Sprintf("memcached-proxy-%d", n), backends)
 	if err == nil {
 		err = smokeTest(addr)
 	}
@@ -245,6 +256,16 @@ func (r *runner) startMemcachedProxy(n int, backends []string) *target {
 	}
 	t.addrs, t.proxy = []string{addr}, p
 	return t
+}
+
+// runMemcachedProxy starts memcached's proxy in front of backends and
+// waits until it answers version.
+func (r *runner) runMemcachedProxy(name string, backends []string) (*proc, string, error) {
+	conf := filepath.Join(r.procs.dir, name+".lua")
+	if err := os.WriteFile(conf, []byte(memcachedProxyConfig(backends)), 0o644); err != nil {
+		return nil, "", err
+	}
+	return r.startServing(name, r.memcachedProxy, r.memcachedProxyArgs(conf), r.opts.StartTimeout)
 }
 
 // findMemcachedProxy resolves a memcached built with --enable-proxy: name

@@ -36,7 +36,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&o.Generator, "generator", o.Generator, "load generator for the measured runs: memtier, mcroute-bench or both (memtier only where installed)")
 	fs.StringVar(&o.Perf, "perf", o.Perf, "perf binary for syscalls per request (empty or unusable: /proc/PID/io read/write syscalls)")
 	fs.DurationVar(&o.IdleTime, "idle", o.IdleTime, "how long each proxy's idle CPU is read, with no clients, after the workloads (0 skips)")
-	fs.IntVar(&o.IdleConns, "idle-conns", o.IdleConns, "idle connections for the KiB-per-connection figure (0 skips)")
+	fs.IntVar(&o.IdleConns, "idle-conns", o.IdleConns, "idle connections to a fresh process of each proxy for the KiB-per-connection figure (0 skips)")
 	fs.IntVar(&o.MemcachedThreads, "memcached-threads", o.MemcachedThreads, "memcached -t per backend")
 	fs.IntVar(&o.McrouteProxies, "num-proxies", o.McrouteProxies, "mcroute --num-proxies")
 	fs.BoolVar(&o.TLS, "tls", o.TLS, "add the TLS section: 1 backend, workloads A,B; mcroute --ssl-port vs plaintext mcroute vs stunnel server, and mcroute vs stunnel as TLS client to memcached -Z")

@@ -35,7 +35,6 @@ import (
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
-	"github.com/panjf2000/gnet/v2/pkg/pool/goroutine"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
@@ -141,7 +140,11 @@ type connWithCallback struct {
 
 func (el *eventloop) enroll(c net.Conn, addr net.Addr, ctx any) (resCh chan RegisteredResult, err error) {
 	resCh = make(chan RegisteredResult, 1)
-	err = goroutine.DefaultWorkerPool.Submit(func() {
+	// mcroute patch: a plain goroutine instead of goroutine.DefaultWorkerPool.
+	// Importing that pool starts ants' timers at init (a 500 ms ticker and a
+	// 10 s purge), which woke an idle process 2-3 times a second; an enroll
+	// is rare (one per upstream dial) and costs a goroutine either way.
+	go func() {
 		defer close(resCh)
 
 		var err error
@@ -227,7 +230,7 @@ func (el *eventloop) enroll(c net.Conn, addr net.Addr, ctx any) (resCh chan Regi
 		<-connOpened
 
 		resCh <- RegisteredResult{Conn: gc}
-	})
+	}()
 	return
 }
 
