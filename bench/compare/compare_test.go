@@ -118,12 +118,13 @@ func TestReportRendering(t *testing.T) {
 	// Idle CPU in ms per s to two decimals (0.42 ms over 10 s is
 	// 0.04 ms per s, which /proc/PID/stat's 10 ms ticks could not
 	// resolve); memory per connection said to come from a fresh process.
-	idle, kib := 0.00042, 0.46
+	// The first get's one-time cost is its own column.
+	idle, kib, first := 0.00042, 0.46, 292.0
 	rep.Topologies[0].Proxies = []*ProxyStats{{Target: Twemproxy, IdleSeconds: 10, IdleCPUSeconds: &idle,
-		Conns: 1000, ConnsFresh: true, RSSBeforeKiB: 4000, RSSAfterKiB: 4460, KiBPerConn: &kib}}
+		Conns: 1000, ConnsFresh: true, RSSBeforeKiB: 4000, RSSAfterKiB: 4460, KiBPerConn: &kib, FirstGetKiB: &first}}
 	md = rep.Markdown("x.svg")
-	for _, want := range []string{"| 1 | twemproxy | 0.04 | 0.46 |", "KiB per idle connection (fresh proxy)", "on a fresh process of the proxy",
-		"| twemproxy | 0.04 | 0.46 | 4000 → 4460 KiB (1000 connections) |"} {
+	for _, want := range []string{"| 1 | twemproxy | 0.04 | 0.46 | 292 |", "KiB per idle connection (fresh proxy)", "on a fresh process of the proxy",
+		"KiB for the first get", "| twemproxy | 0.04 | 0.46 | 292 | 4000 → 4460 KiB (1000 connections) |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -213,7 +214,7 @@ func TestRunSideBySide(t *testing.T) {
 		// Memory per connection comes from a fresh twemproxy, which the
 		// 20 idle connections reached (each got its END).
 		ps := rep.Topologies[0].proxy(Twemproxy)
-		if ps == nil || ps.IdleCPUSeconds == nil || *ps.IdleCPUSeconds < 0 || ps.KiBPerConn == nil || !ps.ConnsFresh || ps.Conns != 20 || ps.Err != "" {
+		if ps == nil || ps.IdleCPUSeconds == nil || *ps.IdleCPUSeconds < 0 || ps.KiBPerConn == nil || ps.FirstGetKiB == nil || !ps.ConnsFresh || ps.Conns != 20 || ps.Err != "" {
 			t.Fatalf("twemproxy idle/conns: %+v", ps)
 		}
 	}
@@ -223,7 +224,7 @@ func TestRunSideBySide(t *testing.T) {
 			t.Fatalf("memcached-proxy: %+v", mp)
 		}
 		ps := rep.Topologies[0].proxy(MemcachedProxy)
-		if ps == nil || ps.IdleCPUSeconds == nil || ps.KiBPerConn == nil || !ps.ConnsFresh || ps.Err != "" {
+		if ps == nil || ps.IdleCPUSeconds == nil || ps.KiBPerConn == nil || ps.FirstGetKiB == nil || !ps.ConnsFresh || ps.Err != "" {
 			t.Fatalf("memcached-proxy idle/conns: %+v", ps)
 		}
 		var pr *PerRequest

@@ -64,6 +64,10 @@ type ProxyStats struct {
 	IdleCPUSeconds *float64 `json:"idle_cpu_s,omitempty"`
 	// KiBPerConn is (VmRSS with Conns idle connections − VmRSS before) /
 	// Conns; each connection sent one get first, then stayed idle.
+	// "Before" is after one connection's get was answered and the
+	// connection closed; FirstGetKiB is what that first get added to the
+	// fresh process's VmRSS (its one-time cost: server connection,
+	// buffers, code pages first run).
 	// ConnsFresh: measured on a process of the proxy started for it, which
 	// served nothing before (results before 2026-12-07 measured the
 	// proxy that had run the workloads).
@@ -72,6 +76,7 @@ type ProxyStats struct {
 	RSSBeforeKiB uint64   `json:"rss_before_kib"`
 	RSSAfterKiB  uint64   `json:"rss_after_kib"`
 	KiBPerConn   *float64 `json:"kib_per_conn,omitempty"`
+	FirstGetKiB  *float64 `json:"first_get_kib,omitempty"`
 	Err          string   `json:"error,omitempty"`
 }
 
@@ -316,7 +321,7 @@ func (rep *Report) Markdown(svgName string) string {
 			b.WriteString("\n")
 		}
 		if len(t.Proxies) > 0 {
-			b.WriteString("| proxy | idle CPU after the workloads (ms per s, no clients) | KiB per idle connection (fresh process) | RSS of the fresh process before → with idle connections |\n|---|---:|---:|---|\n")
+			b.WriteString("| proxy | idle CPU after the workloads (ms per s, no clients) | KiB per idle connection (fresh process) | KiB for its first get (once) | RSS of the fresh process after the first get → with idle connections |\n|---|---:|---:|---:|---|\n")
 			for _, ps := range t.Proxies {
 				rss := "—"
 				if ps.KiBPerConn != nil {
@@ -325,7 +330,7 @@ func (rep *Report) Markdown(svgName string) string {
 				if ps.Err != "" {
 					rss += " (" + mdEscape(ps.Err) + ")"
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ps.Target, idleText(ps), kibText(ps), rss)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ps.Target, idleText(ps), kibText(ps), firstGetText(ps), rss)
 			}
 			b.WriteString("\n")
 		}

@@ -175,8 +175,9 @@ func (r *runner) idleAndConns(ctx context.Context, topo *topology) []*ProxyStats
 
 // measureConns starts a fresh process of proxy t (same config and
 // backends, no traffic before: the memory a user sees connecting IdleConns
-// idle clients to a new proxy), opens IdleConns connections to it one
-// after another, each sending one get (a proxy may allocate a
+// idle clients to a new proxy), has one connection send one get and
+// close (the proxy's one-time cost of its first request, FirstGetKiB),
+// then opens IdleConns connections to it one after another, each sending one get (a proxy may allocate a
 // connection's buffers only when it first reads) and reading its reply
 // before the next opens, lets them sit idle, reads VmRSS and stops the
 // process. One get in flight at a time: with all of them sent before any
@@ -197,11 +198,27 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 	defer p.stop()
 	pid := p.pid()
 	time.Sleep(500 * time.Millisecond) // start-up allocations settle
+	start, err := procRSSKiB(pid)
+	if err != nil {
+		ps.Err = joinErr(ps.Err, "RSS: "+err.Error())
+		return
+	}
+	// One get first, on a connection then closed: what a proxy pays once
+	// for its first request (its server connection, buffers and code
+	// pages first touched) is reported apart, so that the figure per
+	// connection is what every further idle connection costs.
+	if err := firstGet(addr); err != nil {
+		ps.Err = joinErr(ps.Err, "memory per connection: first get: "+err.Error())
+		return
+	}
+	time.Sleep(500 * time.Millisecond)
 	before, err := procRSSKiB(pid)
 	if err != nil {
 		ps.Err = joinErr(ps.Err, "RSS: "+err.Error())
 		return
 	}
+	first := float64(before) - float64(start)
+	ps.FirstGetKiB = &first
 	n := r.opts.IdleConns
 	conns := make([]net.Conn, 0, n)
 	defer func() {
@@ -239,13 +256,35 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 	ps.KiBPerConn = &v
 }
 
+// firstGet sends one get on a new connection to addr, reads its END and
+// closes the connection.
+func firstGet(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("get mcroute-bench:idle\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || line != "END\r\n" {
+		return fmt.Errorf("get answered %q (%v)", strings.TrimSpace(line), err)
+	}
+	return nil
+}
+
 func (ps *ProxyStats) line() string {
 	s := fmt.Sprintf("%-15s", ps.Target)
 	if ps.IdleCPUSeconds != nil {
 		s += fmt.Sprintf("  idle CPU %.0f ms over %.1f s", *ps.IdleCPUSeconds*1000, ps.IdleSeconds)
 	}
 	if ps.KiBPerConn != nil {
-		s += fmt.Sprintf("  %.1f KiB per idle connection (%d conns: RSS %d → %d KiB)", *ps.KiBPerConn, ps.Conns, ps.RSSBeforeKiB, ps.RSSAfterKiB)
+		s += fmt.Sprintf("  %.2f KiB per idle connection (%d conns: RSS %d → %d KiB)", *ps.KiBPerConn, ps.Conns, ps.RSSBeforeKiB, ps.RSSAfterKiB)
+	}
+	if ps.FirstGetKiB != nil {
+		s += fmt.Sprintf("  first get %.0f KiB", *ps.FirstGetKiB)
 	}
 	if ps.Err != "" {
 		s += "  (" + ps.Err + ")"

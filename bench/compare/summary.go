@@ -41,8 +41,8 @@ func (rep *Report) Summary() string {
 	}
 	b.WriteString("\n")
 	how := ""
-	hdr := "| backends | proxy | idle CPU ms per s | KiB per idle connection (fresh proxy) |"
-	sep := "|---:|---|---:|---:|"
+	hdr := "| backends | proxy | idle CPU ms per s | KiB per idle connection (fresh proxy) | KiB for the first get (once) |"
+	sep := "|---:|---|---:|---:|---:|"
 	for _, wn := range summaryWorkloads {
 		hdr += " syscalls/req " + wn + " | ctx switches/req " + wn + " |"
 		sep += "---:|---:|"
@@ -53,9 +53,9 @@ func (rep *Report) Summary() string {
 			ps := t.proxy(name)
 			row := fmt.Sprintf("| %d | %s |", t.Backends, name)
 			if ps == nil {
-				row += " — | — |"
+				row += " — | — | — |"
 			} else {
-				row += fmt.Sprintf(" %s | %s |", idleText(ps), kibText(ps))
+				row += fmt.Sprintf(" %s | %s | %s |", idleText(ps), kibText(ps), firstGetText(ps))
 			}
 			any := ps != nil
 			for _, wn := range summaryWorkloads {
@@ -80,7 +80,8 @@ func (rep *Report) Summary() string {
 		how = "syscalls/req"
 	}
 	fmt.Fprintf(&b, "idle CPU: the proxy's CPU time with no clients after the workloads (its threads' /proc schedstat, ns), in ms per second of wall time. "+
-		"KiB per idle connection: on a fresh process of the proxy (same config and backends, no traffic before), (VmRSS with N idle connections, each opened after the previous one's get was answered, − VmRSS before) / N. Syscalls: %s, "+
+		"KiB per idle connection: on a fresh process of the proxy (same config and backends), after one get on a connection then closed, (VmRSS with N idle connections, each opened after the previous one's get was answered, − VmRSS before them) / N; "+
+		"KiB for the first get: what that one get added to the fresh process's VmRSS (its server connection, buffers and code first used, once per process). Syscalls: %s, "+
 		"context switches: voluntary + nonvoluntary over all threads (/proc/PID/task/*/status), both from a separate mcroute-bench run per proxy.\n\n", how)
 	return b.String()
 }
@@ -184,6 +185,13 @@ func idleText(ps *ProxyStats) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f", *ps.IdleCPUSeconds*1000/ps.IdleSeconds)
+}
+
+func firstGetText(ps *ProxyStats) string {
+	if ps.FirstGetKiB == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", *ps.FirstGetKiB)
 }
 
 func kibText(ps *ProxyStats) string {
