@@ -43,6 +43,15 @@
 // file and line of the JSON node. debug.go renders the __mcrouter__.* keys
 // from a Config and Handle.Traverse.
 //
+// # Reloading
+//
+// reload.go's Reloader rebuilds the config when its files change (MD5
+// signature, --reconfiguration-delay-ms) and swaps it into the Router. On
+// Linux watch_linux.go watches the files' directories and the symbolic
+// links on the way to them with inotify, read through the netpoller, so
+// an idle process with unchanged files runs nothing; the poll is then only
+// a backstop (Backstop). Elsewhere, or when inotify fails, it polls.
+//
 // # What it must not do
 //
 // router never blocks and never touches client connections; it does not

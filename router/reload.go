@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,14 +20,26 @@ import (
 // reported and changes nothing, and is not tried again until the files
 // change again.
 //
+// What counts as a change is the signature: the MD5 of every file, which
+// Run compares with the one the running config was built from. On Linux
+// Run checks it when inotify reports an event on one of the files' names
+// in their directories, or on a symbolic link on the way to them
+// (watch_linux.go), so an idle process with unchanged files does not run
+// at all; it also checks every Backstop(Poll), for filesystems where
+// inotify misses changes (NFS written from another host, some bind and
+// FUSE mounts). Where inotify is not available (not Linux, no inotify
+// instance, no watch left: fs.inotify.max_user_watches) it checks every
+// Poll, and logs that once.
+//
 // It runs in its own goroutine (Run) and never touches the event loops:
 // they pick the new config up on their next event.
 type Reloader struct {
 	R    *Router
 	File string
 	Opts Options
-	// Poll is how often the files are checked (default 1s); Delay how long
-	// to wait after a change before rebuilding (default 1s).
+	// Poll is how often the files are checked without inotify (default
+	// 1s); Delay how long to wait after a change before rebuilding
+	// (default 1s; <0 for none).
 	Poll, Delay time.Duration
 	// Logf reports reloads and failures; nil discards them.
 	Logf func(format string, args ...any)
@@ -35,6 +48,23 @@ type Reloader struct {
 
 	mu     sync.Mutex
 	failed string // signature of the files whose build failed
+
+	// Test hooks. inotifyInit replaces inotify_init1 (nil: the real
+	// one); armed, if set, is called by Run each time it has set the
+	// watches, with whether inotify covers every file; checks counts
+	// Run's signature checks.
+	inotifyInit func() (int, error)
+	armed       func(inotify bool)
+	checks      atomic.Uint64
+}
+
+// Backstop is how often Run checks the files while inotify watches them:
+// 60 × poll, and at least a minute. inotify makes the poll a backstop for
+// the filesystems where it misses changes, and a change there is then
+// picked up within this period; with mcrouter's 100 ms poll that is a
+// minute, with mcroute's default 1 s too.
+func Backstop(poll time.Duration) time.Duration {
+	return max(time.Minute, 60*poll)
 }
 
 func (w *Reloader) read(path string) ([]byte, error) {
@@ -102,7 +132,11 @@ func builtSignature(file string, cfg *Config) string {
 	return sb.String()
 }
 
-// Run checks the files every Poll until ctx is done.
+// Run watches the files until ctx is done: it checks their signature at
+// start, on every inotify event on them, and every Backstop(Poll) (every
+// Poll without inotify), and after a change waits Delay and reloads. After
+// every check it sets the watches again from the running config, so a
+// reload that adds or drops an @import, or a symlink swap, moves them.
 func (w *Reloader) Run(ctx context.Context) {
 	poll, delay := w.Poll, w.Delay
 	if poll <= 0 {
@@ -113,29 +147,82 @@ func (w *Reloader) Run(ctx context.Context) {
 	} else if delay == 0 {
 		delay = time.Second
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		cfg := w.R.Current()
-		sig := w.signature(cfg)
-		w.mu.Lock()
-		skip := sig == builtSignature(w.File, cfg) || sig == w.failed
-		w.mu.Unlock()
-		if skip {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		_ = w.Reload()
+	var events, dead <-chan struct{} // nil (never ready) without inotify
+	dw, err := newDirWatcher(w.inotifyInit)
+	if err != nil {
+		w.logf("config files: inotify unavailable (%v); polling them every %v", err, poll)
+	} else {
+		defer dw.close()
+		events, dead = dw.C, dw.done
 	}
+	watching := dw != nil // inotify covers every file
+	period := poll
+	if watching {
+		period = Backstop(poll)
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for check := true; ; {
+		if check {
+			check = false
+			cfg := w.R.Current()
+			if events != nil {
+				err := dw.set(watchedPaths(w.File, cfg))
+				switch {
+				case err != nil && watching:
+					w.logf("config files: cannot watch them all with inotify (%v); polling them every %v", err, poll)
+				case err == nil && !watching:
+					w.logf("config files: watched with inotify again")
+				}
+				watching = err == nil
+			}
+			want := poll
+			if watching {
+				want = Backstop(poll)
+			}
+			if want != period {
+				period = want
+				t.Reset(period)
+			}
+			if w.armed != nil {
+				w.armed(watching)
+			}
+			if w.changed(cfg) {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(delay):
+				}
+				select { // events so far: the reload reads the files after them
+				case <-events:
+				default:
+				}
+				_ = w.Reload()
+				check = true // set the watches for the new config's files
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-events:
+		case <-t.C:
+		case <-dead:
+			w.logf("config files: inotify stopped; polling them every %v", poll)
+			events, dead, watching = nil, nil, false
+		}
+		check = true
+	}
+}
+
+// changed reports whether the files' signature differs from the running
+// config's and from the last one that failed to build.
+func (w *Reloader) changed(cfg *Config) bool {
+	w.checks.Add(1)
+	sig := w.signature(cfg)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return sig != builtSignature(w.File, cfg) && sig != w.failed
 }
 
 // Reload rebuilds the config from its files now and installs it if it

@@ -184,7 +184,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	boolean(&o.missOnGetErrors, "answer get-like requests that fail with a miss (END) instead of the error line", "miss-on-get-errors")
 	boolean(&o.disableMissOnGet, "report get errors as errors (mcroute's default; accepted for mcrouter command lines)", "disable-miss-on-get-errors")
 	boolean(&o.disableReload, "do not reload the config file when it (or a file it imports) changes", "disable-reload-configs")
-	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms", "file-observer-poll-period-ms")
+	integer(&o.pollPeriodMs, 1000, "how often to check the config files for changes, ms, where inotify cannot watch them; with inotify every 60 × this, at least a minute", "file-observer-poll-period-ms")
 	integer(&o.reconfigDelayMs, 1000, "wait this long after a config file changes before reloading, ms", "reconfiguration-delay-ms")
 	// asynclog: failed deletes are spooled (README "Reliable deletes
 	// (asynclog)"); --service-name above also names the spool files.

@@ -110,7 +110,7 @@ var mcrouterOptions = []mcrOption{
 	{"fibers-record-stack-size-every", "", value, "100000", ignored, "no fibers"},
 	{"disable-fibers-use-guard-pages", "", toggle, "true", ignored, "no fibers"},
 	{"runtime-vars-file", "", value, "", implemented, ""},
-	{"file-observer-poll-period-ms", "", value, "100", implemented, "default 1000 (mcrouter: 100): mcroute polls, it has no inotify"},
+	{"file-observer-poll-period-ms", "", value, "100", implemented, "default 1000 (mcrouter: 100, beside its inotify); where inotify watches the files mcroute polls only as a backstop, every 60 × it (at least 1 min)"},
 	{"file-observer-sleep-before-update-ms", "", value, "1000", ignored, "covered by --reconfiguration-delay-ms"},
 	{"fibers-pool-resize-period-ms", "", value, "60000", ignored, "no fibers"},
 	{"keepalive-count", "K", value, "0", planned, "TCP keepalive to servers"},

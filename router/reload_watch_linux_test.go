@@ -1,0 +1,202 @@
+//go:build linux
+
+package router
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestReloadWatchEditInPlace: a file written in place (truncate, write,
+// close) is picked up without polling.
+func TestReloadWatchEditInPlace(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	writeFile(t, file, poolConfig(1))
+	g := startReloader(t, file, hour, nil)
+	writeFile(t, file, poolConfig(2))
+	g.waitServers(2)
+}
+
+// TestReloadWatchRename: a file replaced by rename is picked up.
+func TestReloadWatchRename(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	writeFile(t, file, poolConfig(1))
+	g := startReloader(t, file, hour, nil)
+	replaceFile(t, file, poolConfig(2))
+	g.waitServers(2)
+	replaceFile(t, file, poolConfig(3))
+	g.waitServers(3)
+}
+
+// TestReloadWatchImport: a change to an @imported file in another
+// directory is picked up; a reload that adds an import moves the watches
+// to it.
+func TestReloadWatchImport(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "main.json")
+	pools := func(n int) string { // poolConfig's pools object
+		s := poolConfig(n)
+		return s[len(`{"pools": `):strings.Index(s, `, "route"`)]
+	}
+	writeFile(t, filepath.Join(dir, "sub", "pools.json"), pools(1))
+	writeFile(t, file, `{"pools": "@import(sub/pools.json)", "route": "PoolRoute|A"}`)
+	g := startReloader(t, file, hour, nil)
+	replaceFile(t, filepath.Join(dir, "sub", "pools.json"), pools(2))
+	g.waitServers(2)
+
+	// Re-arm: the new config imports a file in a directory nothing
+	// watched so far.
+	writeFile(t, filepath.Join(dir, "other", "pools.json"), pools(3))
+	replaceFile(t, file, `{"pools": "@import(other/pools.json)", "route": "PoolRoute|A"}`)
+	g.waitServers(3)
+	writeFile(t, filepath.Join(dir, "other", "pools.json"), pools(4))
+	g.waitServers(4)
+}
+
+// TestReloadWatchConfigMapSwap: the layout of a Kubernetes ConfigMap
+// volume, where an update makes a new directory and renames a new ..data
+// link over the old one; the config file's own link never changes.
+func TestReloadWatchConfigMapSwap(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "..v1", "c.json"), poolConfig(1))
+	symlink(t, "..v1", filepath.Join(dir, "..data"))
+	symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
+	g := startReloader(t, filepath.Join(dir, "c.json"), hour, nil)
+
+	for n, v := range []string{"..v2", "..v3"} {
+		writeFile(t, filepath.Join(dir, v, "c.json"), poolConfig(n+2))
+		symlink(t, v, filepath.Join(dir, "..data_tmp"))
+		if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		g.waitServers(n + 2)
+	}
+}
+
+// TestReloadWatchDeployLink: the config sits under a "current" link to a
+// release directory, switched by renaming a new link over it.
+func TestReloadWatchDeployLink(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "releases", "1", "c.json"), poolConfig(1))
+	symlink(t, "releases/1", filepath.Join(dir, "current"))
+	g := startReloader(t, filepath.Join(dir, "current", "c.json"), hour, nil)
+
+	writeFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(2))
+	symlink(t, "releases/2", filepath.Join(dir, "current.new"))
+	if err := os.Rename(filepath.Join(dir, "current.new"), filepath.Join(dir, "current")); err != nil {
+		t.Fatal(err)
+	}
+	g.waitServers(2)
+	// And an edit inside the new release.
+	writeFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(3))
+	g.waitServers(3)
+}
+
+// TestReloadWatchIdle: with the files unchanged, Run checks nothing after
+// its first check, even while other files in the same directory change.
+func TestReloadWatchIdle(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.json")
+	writeFile(t, file, poolConfig(1))
+	g := startReloader(t, file, hour, nil)
+	if c := g.w.checks.Load(); c != 1 {
+		t.Fatalf("%d checks at start, want 1", c)
+	}
+	writeFile(t, filepath.Join(dir, "unrelated.log"), "x")
+	replaceFile(t, filepath.Join(dir, "other.json"), "{}")
+	if err := os.Remove(filepath.Join(dir, "unrelated.log")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // absence of checks: nothing to wait for
+	if c := g.w.checks.Load(); c != 1 {
+		t.Errorf("%d checks with the config unchanged, want 1", c)
+	}
+	// The watcher is alive: a touch of the file (same contents) is
+	// checked, and is no reload.
+	writeFile(t, file, poolConfig(1))
+	deadline := time.Now().Add(10 * time.Second)
+	for g.w.checks.Load() == 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if g.w.checks.Load() == 1 || g.r.Reloads.Load() != 0 {
+		t.Errorf("touch: %d checks, %d reloads", g.w.checks.Load(), g.r.Reloads.Load())
+	}
+}
+
+// TestReloadPollsWhenWatchesFail: an inotify instance that cannot add
+// watches (here a pipe posing as one, as when fs.inotify.max_user_watches
+// is reached) makes Run poll every Poll, and say so once.
+func TestReloadPollsWhenWatchesFail(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	file := filepath.Join(t.TempDir(), "c.json")
+	writeFile(t, file, poolConfig(1))
+	g := startReloader(t, file, 10*time.Millisecond, func() (int, error) { return p[0], nil })
+	writeFile(t, file, poolConfig(2))
+	g.waitServers(2)
+	for c := g.w.checks.Load(); g.w.checks.Load() < c+5; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := strings.Count(g.logs(), "cannot watch them all with inotify"); n != 1 ||
+		!strings.Contains(g.logs(), "polling them every 10ms") {
+		t.Errorf("fallback logged %d times:\n%s", n, g.logs())
+	}
+}
+
+// TestLinkEntries: the entries watched for a path are those its
+// resolution goes through.
+func TestLinkEntries(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "..v1", "c.json"), "{}")
+	symlink(t, "..v1", filepath.Join(dir, "..data"))
+	symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
+	symlink(t, dir, filepath.Join(dir, "abs"))
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"plain", []string{dir + " plain"}}, // missing: watched for
+		{"..v1/c.json", []string{dir + "/..v1 c.json"}},
+		{"c.json", []string{dir + " ..data", dir + " c.json", dir + "/..v1 c.json"}},
+		{"abs/./x/../c.json", []string{dir + " ..data", dir + " abs", dir + " c.json", dir + "/..v1 c.json"}},
+		{"nodir/c.json", []string{dir + " nodir"}},
+	} {
+		var got []string
+		linkEntries(filepath.Join(dir, tc.path), func(d, n string) { got = append(got, d+" "+n) })
+		sort.Strings(got)
+		got = dedup(got)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
+		}
+	}
+}
+
+func dedup(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
