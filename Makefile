@@ -88,6 +88,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClientOpen$$' -fuzztime 30s ./tlsconn
 	$(GO) test -run '^$$' -fuzz '^FuzzRecordConn$$' -fuzztime 30s ./tlsconn
 	$(GO) test -run '^$$' -fuzz '^FuzzTicketSeeds$$' -fuzztime 30s ./tlsconn
+	$(GO) test -run '^$$' -fuzz '^FuzzRelevant$$' -fuzztime 30s ./fswatch
 
 # Micro-benchmarks (parser, encoder, router, hash functions) and the
 # loopback end-to-end benchmark of mcroute against direct memcached.
