@@ -62,7 +62,7 @@ test: deps-test
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 $(GNET_TESTED)
-	$(GO) test -race -count=1 ./engine/... ./upstream/... ./router/... ./codec/... ./tlsconn/... ./bench/... ./cmd/...
+	$(GO) test -race -count=1 ./engine/... ./upstream/... ./router/... ./fswatch/... ./codec/... ./tlsconn/... ./bench/... ./cmd/...
 
 test-short:
 	$(GO) test -count=1 -short ./...
@@ -88,6 +88,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClientOpen$$' -fuzztime 30s ./tlsconn
 	$(GO) test -run '^$$' -fuzz '^FuzzRecordConn$$' -fuzztime 30s ./tlsconn
 	$(GO) test -run '^$$' -fuzz '^FuzzTicketSeeds$$' -fuzztime 30s ./tlsconn
+	$(GO) test -run '^$$' -fuzz '^FuzzRelevant$$' -fuzztime 30s ./fswatch
 
 # Micro-benchmarks (parser, encoder, router, hash functions) and the
 # loopback end-to-end benchmark of mcroute against direct memcached.

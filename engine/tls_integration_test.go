@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -364,10 +365,22 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 }
 
 // TestTLSCertReload: a certificate swapped on disk is what the next
-// handshake presents; an established connection keeps working.
+// handshake presents; an established connection keeps working. With an
+// hour's ReloadInterval only inotify can find the change (Linux).
 func TestTLSCertReload(t *testing.T) {
+	for _, interval := range []time.Duration{20 * time.Millisecond, time.Hour} {
+		t.Run(interval.String(), func(t *testing.T) {
+			if interval == time.Hour && runtime.GOOS != "linux" {
+				t.Skip("no inotify")
+			}
+			testTLSCertReload(t, interval)
+		})
+	}
+}
+
+func testTLSCertReload(t *testing.T, interval time.Duration) {
 	m := mctest.StartMemcached(t)
-	p := startTLSProxy(t, poolConfig(m.Addr), tlsconn.ServerOptions{ReloadInterval: 20 * time.Millisecond}, engine.Options{})
+	p := startTLSProxy(t, poolConfig(m.Addr), tlsconn.ServerOptions{ReloadInterval: interval}, engine.Options{})
 	old, err := tls.Dial("tcp", p.TLS, p.pki.clientConfig(p.pki.client))
 	if err != nil {
 		t.Fatal(err)

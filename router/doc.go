@@ -47,10 +47,12 @@
 //
 // reload.go's Reloader rebuilds the config when its files change (MD5
 // signature, --reconfiguration-delay-ms) and swaps it into the Router. On
-// Linux watch_linux.go watches the files' directories and the symbolic
-// links on the way to them with inotify, read through the netpoller, so
-// an idle process with unchanged files runs nothing; the poll is then only
-// a backstop (Backstop). Elsewhere, or when inotify fails, it polls.
+// Linux an fswatch.Watcher watches the files' directories and the symbolic
+// links on the way to them with inotify, so an idle process with unchanged
+// files runs nothing; the poll is then only a backstop (Backstop).
+// Elsewhere, or when inotify fails, it polls. runtimevars.go's
+// RuntimeVars.Watch re-reads --runtime-vars-file on the same policy
+// (fswatch.Loop).
 //
 // # What it must not do
 //

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mcroute/fswatch"
 )
 
 // Reloader watches the files a config was built from (the main file, its
@@ -24,7 +26,7 @@ import (
 // Run compares with the one the running config was built from. On Linux
 // Run checks it when inotify reports an event on one of the files' names
 // in their directories, or on a symbolic link on the way to them
-// (watch_linux.go), so an idle process with unchanged files does not run
+// (fswatch.Watcher), so an idle process with unchanged files does not run
 // at all; it also checks every Backstop(Poll), for filesystems where
 // inotify misses changes (NFS written from another host, some bind and
 // FUSE mounts). Where inotify is not available (not Linux, no inotify
@@ -59,13 +61,8 @@ type Reloader struct {
 }
 
 // Backstop is how often Run checks the files while inotify watches them:
-// 60 × poll, and at least a minute. inotify makes the poll a backstop for
-// the filesystems where it misses changes, and a change there is then
-// picked up within this period; with mcrouter's 100 ms poll that is a
-// minute, with mcroute's default 1 s too.
-func Backstop(poll time.Duration) time.Duration {
-	return max(time.Minute, 60*poll)
-}
+// fswatch.Backstop (60 × poll, and at least a minute).
+func Backstop(poll time.Duration) time.Duration { return fswatch.Backstop(poll) }
 
 func (w *Reloader) read(path string) ([]byte, error) {
 	if w.ReadFile != nil {
@@ -148,12 +145,12 @@ func (w *Reloader) Run(ctx context.Context) {
 		delay = time.Second
 	}
 	var events, dead <-chan struct{} // nil (never ready) without inotify
-	dw, err := newDirWatcher(w.inotifyInit)
+	dw, err := fswatch.New(w.inotifyInit)
 	if err != nil {
 		w.logf("config files: inotify unavailable (%v); polling them every %v", err, poll)
 	} else {
-		defer dw.close()
-		events, dead = dw.C, dw.done
+		defer dw.Close()
+		events, dead = dw.Events(), dw.Done()
 	}
 	watching := dw != nil // inotify covers every file
 	period := poll
@@ -167,7 +164,7 @@ func (w *Reloader) Run(ctx context.Context) {
 			check = false
 			cfg := w.R.Current()
 			if events != nil {
-				err := dw.set(watchedPaths(w.File, cfg))
+				err := dw.Set(watchedPaths(w.File, cfg))
 				switch {
 				case err != nil && watching:
 					w.logf("config files: cannot watch them all with inotify (%v); polling them every %v", err, poll)

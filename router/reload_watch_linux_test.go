@@ -5,8 +5,6 @@ package router
 import (
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -151,47 +149,6 @@ func TestReloadPollsWhenWatchesFail(t *testing.T) {
 		!strings.Contains(g.logs(), "polling them every 10ms") {
 		t.Errorf("fallback logged %d times:\n%s", n, g.logs())
 	}
-}
-
-// TestLinkEntries: the entries watched for a path are those its
-// resolution goes through.
-func TestLinkEntries(t *testing.T) {
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "..v1", "c.json"), "{}")
-	symlink(t, "..v1", filepath.Join(dir, "..data"))
-	symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
-	symlink(t, dir, filepath.Join(dir, "abs"))
-	for _, tc := range []struct {
-		path string
-		want []string
-	}{
-		{"plain", []string{dir + " plain"}}, // missing: watched for
-		{"..v1/c.json", []string{dir + "/..v1 c.json"}},
-		{"c.json", []string{dir + " ..data", dir + " c.json", dir + "/..v1 c.json"}},
-		{"abs/./x/../c.json", []string{dir + " ..data", dir + " abs", dir + " c.json", dir + "/..v1 c.json"}},
-		{"nodir/c.json", []string{dir + " nodir"}},
-	} {
-		var got []string
-		linkEntries(filepath.Join(dir, tc.path), func(d, n string) { got = append(got, d+" "+n) })
-		sort.Strings(got)
-		got = dedup(got)
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
-		}
-	}
-}
-
-func dedup(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func symlink(t *testing.T, target, link string) {

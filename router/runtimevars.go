@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mcroute/fswatch"
 )
 
 // RuntimeVars is mcrouter's --runtime-vars-file: a JSON object of
@@ -37,6 +39,13 @@ type RuntimeVars struct {
 	sum   [md5.Size]byte
 	read  bool
 	snap  atomic.Pointer[rvSnapshot]
+
+	// Test hooks: inotifyInit replaces inotify_init1 (nil: the real one);
+	// armed, if set, is called after every check of Watch with whether
+	// inotify watches the file; checks counts Watch's checks.
+	inotifyInit func() (int, error)
+	armed       func(inotify bool)
+	checks      atomic.Uint64
 }
 
 // rvSnapshot is the key fraction ranges of every registered variable, by
@@ -93,34 +102,39 @@ func (v *RuntimeVars) Load() (changed bool, err error) {
 	return true, nil
 }
 
-// Watch calls Load every poll (1s when poll ≤ 0) until ctx is done,
-// logging what it loads and why it could not.
+// Watch re-reads the file until ctx is done, logging what it loads and
+// why it could not: at start, when inotify reports an event on the file's
+// name in its directory (or on a symbolic link on the way to it), and
+// every fswatch.Backstop(poll) (poll: 1s when ≤ 0); every poll where
+// inotify is not available (fswatch.Loop). An idle process with the file
+// unchanged does not run. Call it on a goroutine of its own.
 func (v *RuntimeVars) Watch(ctx context.Context, poll time.Duration) {
 	if v == nil || v.path == "" {
 		return
 	}
-	if poll <= 0 {
-		poll = time.Second
-	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
 	var lastErr string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		changed, err := v.Load()
-		switch {
-		case err != nil && err.Error() != lastErr:
-			lastErr = err.Error()
-			v.logf("%v; keeping the values in force", err)
-		case err == nil && changed:
-			lastErr = ""
-			v.logf("runtime vars reloaded from %s", v.path)
-		}
+	l := fswatch.Loop{
+		Paths: []string{v.path},
+		Poll:  poll,
+		What:  "runtime vars " + v.path,
+		Logf:  v.Logf,
+		Init:  v.inotifyInit,
+		Armed: v.armed,
+		Check: func() time.Duration {
+			v.checks.Add(1)
+			changed, err := v.Load()
+			switch {
+			case err != nil && err.Error() != lastErr:
+				lastErr = err.Error()
+				v.logf("%v; keeping the values in force", err)
+			case err == nil && changed:
+				lastErr = ""
+				v.logf("runtime vars reloaded from %s", v.path)
+			}
+			return 0 // a bad file is read again when it changes
+		},
 	}
+	l.Run(ctx.Done())
 }
 
 // slot registers variable name (at config build time) and returns the

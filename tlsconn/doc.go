@@ -9,12 +9,16 @@
 //     files change; new handshakes use them, established connections are
 //     untouched), the session-ticket keys shared by all handshakes so that
 //     sessions resume, the handshake worker pool and the counters (Stats).
+//     Its watcher goroutine checks the files on fswatch.Loop's policy
+//     (inotify events, a backstop, polling only without inotify) and
+//     rotates a random ticket key on a timer set to its due time, so an
+//     idle server does not run.
 //   - Session-ticket keys (tickets.go): with ServerOptions.TicketSeedFile,
 //     derived from mcrouter's seed file ("old", "current", "new" arrays of
 //     hex seeds; HKDF-SHA256 per seed; the first current key encrypts, all
 //     decrypt), re-read when it changes, a bad file refused at start and
-//     ignored (logged, counted) on reload; without it one random key for
-//     the process's life. Routers given one file resume each other's
+//     ignored (logged, counted) on reload; without it a random key drawn
+//     every 24 h (the previous one still decrypts). Routers given one file resume each other's
 //     sessions; tickets are not byte-compatible with mcrouter's.
 //   - The cert-and-IP check of mcrouter (verifyPeer): a presented client
 //     certificate must chain to the CA and one of its SAN IP addresses must

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mcroute/fswatch"
 )
 
 // ServerOptions configure inbound TLS (mcrouter's --server-pem-* flags).
@@ -31,8 +33,11 @@ type ServerOptions struct {
 	// Queue is how many accepted handshakes may wait for a worker (default
 	// 4096); past it a new connection is refused as overloaded.
 	Queue int
-	// ReloadInterval is how often the files are checked for changes
-	// (default 1 s; negative: never).
+	// ReloadInterval is how often the files are checked where inotify
+	// cannot watch them, and how soon a pair that failed to load is tried
+	// again if no change comes (default 1 s; negative: never watch). With
+	// inotify the files are checked when they change and every
+	// fswatch.Backstop(ReloadInterval), so an idle server does not run.
 	ReloadInterval time.Duration
 	// TicketSeedFile is mcrouter's session-ticket seed file
 	// (--tls-ticket-key-seed-path, tickets.go): routers given the same file
@@ -138,11 +143,22 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	ktlsLogged atomic.Bool // a kTLS refusal was logged (ktls.go)
+
+	// Test hooks: inotifyInit replaces inotify_init1 (nil: the real one);
+	// armed, if set, is called after every check of watch with whether
+	// inotify watches the files; checks counts watch's checks.
+	inotifyInit func() (int, error)
+	armed       func(inotify bool)
+	checks      atomic.Uint64
 }
 
 // NewServer loads the certificate, key and CA and starts the handshake
 // workers and the file watcher. Close stops them.
-func NewServer(opts ServerOptions) (*Server, error) {
+func NewServer(opts ServerOptions) (*Server, error) { return newServerHooked(opts, nil) }
+
+// newServerHooked is NewServer; hook, if set, sets test hooks on the Server
+// before anything starts.
+func newServerHooked(opts ServerOptions, hook func(*Server)) (*Server, error) {
 	if opts.CertFile == "" || opts.KeyFile == "" || opts.CAFile == "" {
 		return nil, errors.New("tlsconn: server TLS needs a certificate, a key and a CA file")
 	}
@@ -162,6 +178,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		opts.Logf = func(string, ...any) {}
 	}
 	s := &Server{opts: opts, jobs: make(chan *Conn, opts.Queue), stop: make(chan struct{})}
+	if hook != nil {
+		hook(s)
+	}
 	if err := s.initTickets(); err != nil {
 		return nil, err
 	}
@@ -236,41 +255,66 @@ func (s *Server) load() (bool, error) {
 	return true, nil
 }
 
-// watch polls the files (size, mtime, then content hash) and reloads.
+// watch re-reads the certificate, key, CA and ticket seed files when they
+// may have changed (fswatch.Loop: at start, on an inotify event, on the
+// backstop; every ReloadInterval without inotify) and reloads them; a
+// random ticket key (no seed file) is rotated when due, on a timer set to
+// that moment. A pair that fails to load (a key written before its
+// certificate) keeps the old one and is tried again on the next event, or
+// after ReloadInterval if none comes.
 func (s *Server) watch() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.opts.ReloadInterval)
-	defer t.Stop()
+	paths := []string{s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile}
+	if s.opts.TicketSeedFile != "" {
+		paths = append(paths, s.opts.TicketSeedFile)
+	}
 	var last string
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		s.checkTickets()
-		var b bytes.Buffer
-		for _, f := range []string{s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile} {
-			if fi, err := os.Stat(f); err == nil {
-				fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
+	l := fswatch.Loop{
+		Paths: paths,
+		Poll:  s.opts.ReloadInterval,
+		What:  "tls: certificate and ticket files",
+		Logf:  s.opts.Logf,
+		Init:  s.inotifyInit,
+		Armed: s.armed,
+		Check: func() time.Duration {
+			s.checks.Add(1)
+			again := s.checkTickets()
+			if !s.checkCerts(&last) && (again == 0 || s.opts.ReloadInterval < again) {
+				again = s.opts.ReloadInterval // retry the pair without an event
 			}
-		}
-		if b.String() == last {
-			continue
-		}
-		changed, err := s.load()
-		if err != nil {
-			// A half-written pair fails to load: keep the old one and retry.
-			s.stats.ReloadFails.Add(1)
-			s.opts.Logf("tls: reload of %s: %v (keeping the previous certificate)", s.opts.CertFile, err)
-			continue
-		}
-		last = b.String()
-		if changed {
-			s.stats.Reloads.Add(1)
-			s.opts.Logf("tls: reloaded certificate %s, key %s, CA %s", s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile)
+			return again
+		},
+	}
+	l.Run(s.stop)
+}
+
+// checkCerts reloads the certificate, key and CA if their size or mtime
+// differ from last (and then their content), updating last once they load.
+// It reports false when they changed but failed to load (watcher
+// goroutine).
+func (s *Server) checkCerts(last *string) bool {
+	var b bytes.Buffer
+	for _, f := range []string{s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile} {
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
 		}
 	}
+	if b.String() == *last {
+		return true
+	}
+	changed, err := s.load()
+	if err != nil {
+		// A half-written pair fails to load: keep the old one and retry.
+		s.stats.ReloadFails.Add(1)
+		s.opts.Logf("tls: reload of %s: %v (keeping the previous certificate)", s.opts.CertFile, err)
+		return false
+	}
+	*last = b.String()
+	if changed {
+		s.stats.Reloads.Add(1)
+		s.opts.Logf("tls: reloaded certificate %s, key %s, CA %s", s.opts.CertFile, s.opts.KeyFile, s.opts.CAFile)
+	}
+	return true
 }
 
 // Reload checks the files now (tests; the watcher does it on its own).

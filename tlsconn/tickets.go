@@ -140,23 +140,31 @@ func statKey(path string) string {
 	return fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano())
 }
 
-// checkTickets re-reads the seed file if its size or mtime changed
-// (watcher goroutine). A file that does not load is logged and counted,
-// and the running keys stay.
-func (s *Server) checkTickets() {
+// checkTickets re-reads the seed file if its size or mtime changed, or,
+// without a seed file, rotates the random key once it is due (watcher
+// goroutine). A file that does not load is logged and counted, and the
+// running keys stay; it is read again when it changes. It returns how soon
+// it must run again without a file event: when the random key is next due
+// (at least a second from now), 0 with a seed file.
+func (s *Server) checkTickets() time.Duration {
 	if s.opts.TicketSeedFile == "" {
-		s.rotateRandomKey(time.Now(), randomKeyLife)
-		return
+		now := time.Now()
+		s.rotateRandomKey(now, randomKeyLife)
+		s.mu.Lock()
+		due := s.tickets.made.Add(randomKeyLife)
+		s.mu.Unlock()
+		return max(due.Sub(now), time.Second)
 	}
 	s.mu.Lock()
 	same := statKey(s.opts.TicketSeedFile) == s.tickets.stat
 	s.mu.Unlock()
 	if same {
-		return
+		return 0
 	}
 	if _, err := s.ReloadTickets(); err != nil {
 		s.opts.Logf("tls: %v (keeping the previous session-ticket keys)", err)
 	}
+	return 0
 }
 
 // ReloadTickets reads the seed file now and, if its content changed,
@@ -173,7 +181,8 @@ func (s *Server) ReloadTickets() (bool, error) {
 	stat := statKey(s.opts.TicketSeedFile)
 	data, err := os.ReadFile(s.opts.TicketSeedFile)
 	if err != nil {
-		// A missing file is retried when it reappears, not every poll.
+		// A missing file is read again when it reappears (its creation
+		// is an event), not on every check.
 		s.tickets.stat = stat
 		s.stats.TicketReloadFails.Add(1)
 		return false, fmt.Errorf("tlsconn: ticket seed file: %w", err)

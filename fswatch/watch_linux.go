@@ -1,6 +1,6 @@
 //go:build linux
 
-package router
+package fswatch
 
 import (
 	"encoding/binary"
@@ -28,22 +28,23 @@ const dirMask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVED_FROM |
 	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 
 // selfMask: events about the watched directory itself, or lost events;
-// any of them calls for a signature check, which re-arms the watches.
+// any of them calls for a check, after which the user re-arms the watches
+// (Set).
 const selfMask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_IGNORED |
 	unix.IN_UNMOUNT | unix.IN_Q_OVERFLOW
 
-// dirWatcher watches, with one inotify instance, the directories holding
-// a set of files and the symbolic links on the way to them, and says on C
-// when an entry that may change what reading one of the files returns has
-// changed. It decides nothing itself: the Reloader's signature check does.
+// Watcher watches, with one inotify instance, the directories holding a
+// set of files and the symbolic links on the way to them, and says on
+// Events when an entry that may change what reading one of the files
+// returns has changed. It decides nothing itself: its user's check does.
 //
-// set and close are called by the Reloader's goroutine only; the reader
-// goroutine (started by newDirWatcher) owns the reads of the inotify fd.
-type dirWatcher struct {
-	// C receives (capacity 1, never blocking the reader) after an event
+// Set and Close are called by the user's goroutine only (one goroutine);
+// the reader goroutine (started by New) owns the reads of the inotify fd.
+type Watcher struct {
+	// c receives (capacity 1, never blocking the reader) after an event
 	// on a watched entry; several events before a receive make one.
-	C chan struct{}
-	// done is closed when the reader stops: after close, or on a read
+	c chan struct{}
+	// done is closed when the reader stops: after Close, or on a read
 	// error, after which nothing is reported any more.
 	done chan struct{}
 
@@ -54,9 +55,11 @@ type dirWatcher struct {
 	byWD map[int32]map[string]bool // watch descriptor → entry names that matter
 }
 
-// newDirWatcher opens an inotify instance with init (inotifyInit1 when
-// nil) and starts its reader. It watches nothing until set.
-func newDirWatcher(init func() (int, error)) (*dirWatcher, error) {
+// New opens an inotify instance with init (inotify_init1 when nil; tests
+// pass a failing one, or a pipe posing as an instance) and starts its
+// reader. It watches nothing until Set. Without inotify (not Linux, no
+// instance left) it fails, and the caller polls.
+func New(init func() (int, error)) (*Watcher, error) {
 	if init == nil {
 		init = inotifyInit1
 	}
@@ -67,8 +70,8 @@ func newDirWatcher(init func() (int, error)) (*dirWatcher, error) {
 	// A non-blocking fd given to os.NewFile is registered with the
 	// netpoller: Read parks the goroutine until epoll says it is readable.
 	// Never call f.Fd(): it would switch the fd back to blocking.
-	w := &dirWatcher{
-		C:    make(chan struct{}, 1),
+	w := &Watcher{
+		c:    make(chan struct{}, 1),
 		done: make(chan struct{}),
 		f:    os.NewFile(uintptr(fd), "inotify"),
 		fd:   fd,
@@ -78,13 +81,21 @@ func newDirWatcher(init func() (int, error)) (*dirWatcher, error) {
 	return w, nil
 }
 
-// set makes the watches cover paths: the directory of every entry that
+// Events receives after an event on a watched entry (or a lost event):
+// something may have changed. Several events before a receive make one.
+func (w *Watcher) Events() <-chan struct{} { return w.c }
+
+// Done is closed when the watcher stops reporting: after Close, or when
+// reading the inotify instance failed; the caller then polls.
+func (w *Watcher) Done() <-chan struct{} { return w.done }
+
+// Set makes the watches cover paths: the directory of every entry that
 // resolving each path goes through (see linkEntries), and nothing else.
 // It re-adds every directory each time, which also re-arms watches the
 // kernel dropped (a directory deleted and made again). The error names
 // the first directory that could not be watched (ENOSPC when
 // fs.inotify.max_user_watches is reached); the others are watched anyway.
-func (w *dirWatcher) set(paths []string) error {
+func (w *Watcher) Set(paths []string) error {
 	want := map[string]map[string]bool{}
 	for _, p := range paths {
 		linkEntries(p, func(dir, name string) {
@@ -128,26 +139,26 @@ func (w *dirWatcher) set(paths []string) error {
 	return firstErr
 }
 
-// close stops the reader and releases the inotify instance and its
+// Close stops the reader and releases the inotify instance and its
 // watches. The watcher must not be used afterwards.
-func (w *dirWatcher) close() {
+func (w *Watcher) Close() {
 	_ = w.f.Close()
 	<-w.done
 }
 
 // read is the reader goroutine: it blocks in the netpoller until events
-// arrive and signals C for those on watched entries.
-func (w *dirWatcher) read() {
+// arrive and signals c for those on watched entries.
+func (w *Watcher) read() {
 	defer close(w.done)
 	buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
 	for {
 		n, err := w.f.Read(buf)
 		if err != nil {
-			return // closed, or inotify broke: the Reloader polls instead
+			return // closed, or inotify broke: the user polls instead
 		}
 		if w.relevant(buf[:n]) {
 			select {
-			case w.C <- struct{}{}:
+			case w.c <- struct{}{}:
 			default:
 			}
 		}
@@ -156,7 +167,7 @@ func (w *dirWatcher) read() {
 
 // relevant reports whether the events in b (one read's worth) include
 // one on a watched entry or on a watched directory itself.
-func (w *dirWatcher) relevant(b []byte) bool {
+func (w *Watcher) relevant(b []byte) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(b) >= unix.SizeofInotifyEvent {
