@@ -3,6 +3,7 @@
 package fswatch
 
 import (
+	"mcroute/fswatch/fswatchtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,15 +19,15 @@ import (
 func TestLoopEvents(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(t.TempDir(), "b")
-	writeFile(t, a, "1")
+	fswatchtest.WriteFile(t, a, "1")
 	g := startLoop(t, []string{a, b}, hour, nil, nil)
 	if c := g.checks.Load(); c != 1 {
 		t.Fatalf("%d checks at start, want 1", c)
 	}
-	writeFile(t, a, "2")
+	fswatchtest.WriteFile(t, a, "2")
 	g.waitChecks(2, "a written")
 	c := g.checks.Load()
-	replaceFile(t, b, "created by rename") // in another directory
+	fswatchtest.ReplaceFile(t, b, "created by rename") // in another directory
 	g.waitChecks(c+1, "b created")
 	for len(g.armed) > 0 {
 		if !<-g.armed {
@@ -40,10 +41,10 @@ func TestLoopEvents(t *testing.T) {
 func TestLoopIdle(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "f")
-	writeFile(t, f, "1")
+	fswatchtest.WriteFile(t, f, "1")
 	g := startLoop(t, []string{f}, hour, nil, nil)
-	writeFile(t, filepath.Join(dir, "unrelated.log"), "x")
-	replaceFile(t, filepath.Join(dir, "other"), "y")
+	fswatchtest.WriteFile(t, filepath.Join(dir, "unrelated.log"), "x")
+	fswatchtest.ReplaceFile(t, filepath.Join(dir, "other"), "y")
 	if err := os.Remove(filepath.Join(dir, "unrelated.log")); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestLoopIdle(t *testing.T) {
 	if c := g.checks.Load(); c != 1 {
 		t.Errorf("%d checks with the file unchanged, want 1", c)
 	}
-	writeFile(t, f, "1") // a touch: checked
+	fswatchtest.WriteFile(t, f, "1") // a touch: checked
 	g.waitChecks(2, "touch")
 }
 

@@ -4,6 +4,7 @@ package fswatch
 
 import (
 	"encoding/binary"
+	"mcroute/fswatch/fswatchtest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,33 +17,6 @@ import (
 
 // Tests wait for what they expect with generous deadlines; nothing depends
 // on how fast it happens.
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// replaceFile writes path as editors and config pushers do: a new file
-// renamed over the old one.
-func replaceFile(t *testing.T, path, text string) {
-	t.Helper()
-	writeFile(t, path+".tmp", text)
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func waitEvent(t *testing.T, w *Watcher, what string) {
 	t.Helper()
@@ -57,10 +31,10 @@ func waitEvent(t *testing.T, w *Watcher, what string) {
 // the way to the file and the file's creation each give an event.
 func TestWatcherEvents(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "..v1", "f"), "1")
-	writeFile(t, filepath.Join(dir, "..v2", "f"), "2")
-	symlink(t, "..v1", filepath.Join(dir, "..data"))
-	symlink(t, "..data/f", filepath.Join(dir, "f"))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "..v1", "f"), "1")
+	fswatchtest.WriteFile(t, filepath.Join(dir, "..v2", "f"), "2")
+	fswatchtest.Symlink(t, "..v1", filepath.Join(dir, "..data"))
+	fswatchtest.Symlink(t, "..data/f", filepath.Join(dir, "f"))
 	plain := filepath.Join(dir, "plain")
 	later := filepath.Join(dir, "sub", "later")
 	w, err := New(nil)
@@ -71,18 +45,18 @@ func TestWatcherEvents(t *testing.T) {
 	if err := w.Set([]string{filepath.Join(dir, "f"), plain, later}); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, plain, "x")
+	fswatchtest.WriteFile(t, plain, "x")
 	waitEvent(t, w, "plain created")
-	replaceFile(t, plain, "y")
+	fswatchtest.ReplaceFile(t, plain, "y")
 	waitEvent(t, w, "plain renamed over")
-	writeFile(t, filepath.Join(dir, "..v1", "f"), "1'")
+	fswatchtest.WriteFile(t, filepath.Join(dir, "..v1", "f"), "1'")
 	waitEvent(t, w, "linked file written in place")
-	symlink(t, "..v2", filepath.Join(dir, "..data_tmp"))
+	fswatchtest.Symlink(t, "..v2", filepath.Join(dir, "..data_tmp"))
 	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, w, "..data swapped")
-	writeFile(t, later, "z") // creates sub: seen in dir
+	fswatchtest.WriteFile(t, later, "z") // creates sub: seen in dir
 	waitEvent(t, w, "missing directory created")
 }
 
@@ -110,10 +84,10 @@ func TestLinkEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, "..v1", "c.json"), "{}")
-	symlink(t, "..v1", filepath.Join(dir, "..data"))
-	symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
-	symlink(t, dir, filepath.Join(dir, "abs"))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "..v1", "c.json"), "{}")
+	fswatchtest.Symlink(t, "..v1", filepath.Join(dir, "..data"))
+	fswatchtest.Symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
+	fswatchtest.Symlink(t, dir, filepath.Join(dir, "abs"))
 	for _, tc := range []struct {
 		path string
 		want []string

@@ -3,6 +3,7 @@
 package router
 
 import (
+	"mcroute/fswatch/fswatchtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,20 +17,20 @@ import (
 // close) is picked up without polling.
 func TestReloadWatchEditInPlace(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "c.json")
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	g := startReloader(t, file, hour, nil)
-	writeFile(t, file, poolConfig(2))
+	fswatchtest.WriteFile(t, file, poolConfig(2))
 	g.waitServers(2)
 }
 
 // TestReloadWatchRename: a file replaced by rename is picked up.
 func TestReloadWatchRename(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "c.json")
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	g := startReloader(t, file, hour, nil)
-	replaceFile(t, file, poolConfig(2))
+	fswatchtest.ReplaceFile(t, file, poolConfig(2))
 	g.waitServers(2)
-	replaceFile(t, file, poolConfig(3))
+	fswatchtest.ReplaceFile(t, file, poolConfig(3))
 	g.waitServers(3)
 }
 
@@ -43,18 +44,18 @@ func TestReloadWatchImport(t *testing.T) {
 		s := poolConfig(n)
 		return s[len(`{"pools": `):strings.Index(s, `, "route"`)]
 	}
-	writeFile(t, filepath.Join(dir, "sub", "pools.json"), pools(1))
-	writeFile(t, file, `{"pools": "@import(sub/pools.json)", "route": "PoolRoute|A"}`)
+	fswatchtest.WriteFile(t, filepath.Join(dir, "sub", "pools.json"), pools(1))
+	fswatchtest.WriteFile(t, file, `{"pools": "@import(sub/pools.json)", "route": "PoolRoute|A"}`)
 	g := startReloader(t, file, hour, nil)
-	replaceFile(t, filepath.Join(dir, "sub", "pools.json"), pools(2))
+	fswatchtest.ReplaceFile(t, filepath.Join(dir, "sub", "pools.json"), pools(2))
 	g.waitServers(2)
 
 	// Re-arm: the new config imports a file in a directory nothing
 	// watched so far.
-	writeFile(t, filepath.Join(dir, "other", "pools.json"), pools(3))
-	replaceFile(t, file, `{"pools": "@import(other/pools.json)", "route": "PoolRoute|A"}`)
+	fswatchtest.WriteFile(t, filepath.Join(dir, "other", "pools.json"), pools(3))
+	fswatchtest.ReplaceFile(t, file, `{"pools": "@import(other/pools.json)", "route": "PoolRoute|A"}`)
 	g.waitServers(3)
-	writeFile(t, filepath.Join(dir, "other", "pools.json"), pools(4))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "other", "pools.json"), pools(4))
 	g.waitServers(4)
 }
 
@@ -63,14 +64,14 @@ func TestReloadWatchImport(t *testing.T) {
 // link over the old one; the config file's own link never changes.
 func TestReloadWatchConfigMapSwap(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "..v1", "c.json"), poolConfig(1))
-	symlink(t, "..v1", filepath.Join(dir, "..data"))
-	symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "..v1", "c.json"), poolConfig(1))
+	fswatchtest.Symlink(t, "..v1", filepath.Join(dir, "..data"))
+	fswatchtest.Symlink(t, "..data/c.json", filepath.Join(dir, "c.json"))
 	g := startReloader(t, filepath.Join(dir, "c.json"), hour, nil)
 
 	for n, v := range []string{"..v2", "..v3"} {
-		writeFile(t, filepath.Join(dir, v, "c.json"), poolConfig(n+2))
-		symlink(t, v, filepath.Join(dir, "..data_tmp"))
+		fswatchtest.WriteFile(t, filepath.Join(dir, v, "c.json"), poolConfig(n+2))
+		fswatchtest.Symlink(t, v, filepath.Join(dir, "..data_tmp"))
 		if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
 			t.Fatal(err)
 		}
@@ -82,18 +83,18 @@ func TestReloadWatchConfigMapSwap(t *testing.T) {
 // release directory, switched by renaming a new link over it.
 func TestReloadWatchDeployLink(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "releases", "1", "c.json"), poolConfig(1))
-	symlink(t, "releases/1", filepath.Join(dir, "current"))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "releases", "1", "c.json"), poolConfig(1))
+	fswatchtest.Symlink(t, "releases/1", filepath.Join(dir, "current"))
 	g := startReloader(t, filepath.Join(dir, "current", "c.json"), hour, nil)
 
-	writeFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(2))
-	symlink(t, "releases/2", filepath.Join(dir, "current.new"))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(2))
+	fswatchtest.Symlink(t, "releases/2", filepath.Join(dir, "current.new"))
 	if err := os.Rename(filepath.Join(dir, "current.new"), filepath.Join(dir, "current")); err != nil {
 		t.Fatal(err)
 	}
 	g.waitServers(2)
 	// And an edit inside the new release.
-	writeFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(3))
+	fswatchtest.WriteFile(t, filepath.Join(dir, "releases", "2", "c.json"), poolConfig(3))
 	g.waitServers(3)
 }
 
@@ -102,13 +103,13 @@ func TestReloadWatchDeployLink(t *testing.T) {
 func TestReloadWatchIdle(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.json")
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	g := startReloader(t, file, hour, nil)
 	if c := g.w.checks.Load(); c != 1 {
 		t.Fatalf("%d checks at start, want 1", c)
 	}
-	writeFile(t, filepath.Join(dir, "unrelated.log"), "x")
-	replaceFile(t, filepath.Join(dir, "other.json"), "{}")
+	fswatchtest.WriteFile(t, filepath.Join(dir, "unrelated.log"), "x")
+	fswatchtest.ReplaceFile(t, filepath.Join(dir, "other.json"), "{}")
 	if err := os.Remove(filepath.Join(dir, "unrelated.log")); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestReloadWatchIdle(t *testing.T) {
 	}
 	// The watcher is alive: a touch of the file (same contents) is
 	// checked, and is no reload.
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	deadline := time.Now().Add(10 * time.Second)
 	for g.w.checks.Load() == 1 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -138,9 +139,9 @@ func TestReloadPollsWhenWatchesFail(t *testing.T) {
 	}
 	defer unix.Close(p[1])
 	file := filepath.Join(t.TempDir(), "c.json")
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	g := startReloader(t, file, 10*time.Millisecond, func() (int, error) { return p[0], nil })
-	writeFile(t, file, poolConfig(2))
+	fswatchtest.WriteFile(t, file, poolConfig(2))
 	g.waitServers(2)
 	for c := g.w.checks.Load(); g.w.checks.Load() < c+5; {
 		time.Sleep(5 * time.Millisecond)
@@ -148,12 +149,5 @@ func TestReloadPollsWhenWatchesFail(t *testing.T) {
 	if n := strings.Count(g.logs(), "cannot watch them all with inotify"); n != 1 ||
 		!strings.Contains(g.logs(), "polling them every 10ms") {
 		t.Errorf("fallback logged %d times:\n%s", n, g.logs())
-	}
-}
-
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mcroute/fswatch/fswatchtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,33 +98,13 @@ func (g *reloadRig) waitServers(n int) {
 		n, len(g.r.Current().Servers), g.r.Reloads.Load(), g.w.checks.Load(), g.logs())
 }
 
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// replaceFile writes path the way editors and config pushers do: a new
-// file renamed over the old one.
-func replaceFile(t *testing.T, path, text string) {
-	t.Helper()
-	writeFile(t, path+".tmp", text)
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestReloadPollsWithoutInotify: when inotify cannot start, Run says so
 // once and checks the files every Poll, as before.
 func TestReloadPollsWithoutInotify(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "c.json")
-	writeFile(t, file, poolConfig(1))
+	fswatchtest.WriteFile(t, file, poolConfig(1))
 	g := startReloader(t, file, 10*time.Millisecond, func() (int, error) { return -1, errors.New("injected: no inotify") })
-	writeFile(t, file, poolConfig(2))
+	fswatchtest.WriteFile(t, file, poolConfig(2))
 	g.waitServers(2)
 	for c := g.w.checks.Load(); g.w.checks.Load() < c+5; {
 		time.Sleep(5 * time.Millisecond) // a few more polls, to see the log line stays single

@@ -3,6 +3,7 @@
 package router
 
 import (
+	"mcroute/fswatch/fswatchtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +17,12 @@ import (
 func TestRuntimeVarsWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rv.json")
 	g := startRuntimeVars(t, path, `{"key_fractions": {"foo": 0.1}}`, hour, nil)
-	writeFile(t, path, `{"key_fractions": {"foo": 0.2}}`)
+	fswatchtest.WriteFile(t, path, `{"key_fractions": {"foo": 0.2}}`)
 	g.waitRange(0.2)
-	replaceFile(t, path, `{"key_fraction_range_foo": [0.1, 0.3]}`)
+	fswatchtest.ReplaceFile(t, path, `{"key_fraction_range_foo": [0.1, 0.3]}`)
 	g.waitRange(0.3)
 	c := g.v.checks.Load()
-	replaceFile(t, path, `{`)
+	fswatchtest.ReplaceFile(t, path, `{`)
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(g.logs(), "keeping the values in force"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("bad file not logged (%d checks, %d before)\n%s", g.v.checks.Load(), c, g.logs())
@@ -41,7 +42,7 @@ func TestRuntimeVarsWatchIdle(t *testing.T) {
 	if c := g.v.checks.Load(); c != 1 {
 		t.Fatalf("%d checks at start, want 1", c)
 	}
-	writeFile(t, filepath.Join(dir, "unrelated"), "x")
+	fswatchtest.WriteFile(t, filepath.Join(dir, "unrelated"), "x")
 	if err := os.Remove(filepath.Join(dir, "unrelated")); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mcroute/fswatch/fswatchtest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ type rvRig struct {
 // check. init replaces inotify_init1 when non-nil.
 func startRuntimeVars(t *testing.T, path, text string, poll time.Duration, init func() (int, error)) *rvRig {
 	t.Helper()
-	writeFile(t, path, text)
+	fswatchtest.WriteFile(t, path, text)
 	g := &rvRig{t: t, v: NewRuntimeVars(path), armed: make(chan bool, 1000)}
 	g.v.Logf = func(format string, args ...any) {
 		g.mu.Lock()
@@ -82,7 +83,7 @@ func TestRuntimeVarsWatchPollsWithoutInotify(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rv.json")
 	g := startRuntimeVars(t, path, `{"key_fractions": {"foo": 0.1}}`, 10*time.Millisecond,
 		func() (int, error) { return -1, errors.New("injected: no inotify") })
-	writeFile(t, path, `{"key_fractions": {"foo": 0.2}}`)
+	fswatchtest.WriteFile(t, path, `{"key_fractions": {"foo": 0.2}}`)
 	g.waitRange(0.2)
 	if n := strings.Count(g.logs(), "inotify unavailable (injected: no inotify); polling them every 10ms"); n != 1 {
 		t.Errorf("logged %d times:\n%s", n, g.logs())
