@@ -13,12 +13,11 @@
 //	Backstop  the period of the check that still runs while inotify
 //	          watches (60 × the poll period, at least a minute), for
 //	          filesystems where inotify misses changes.
-//	Loop      the policy of the TLS and runtime-vars watchers: check at
-//	          start, on an event, on the backstop or sooner when the check
-//	          asks (a failed load retried, a key due); poll every period
-//	          without inotify, logged once. The config Reloader (router)
-//	          runs its own loop on a Watcher (it waits a delay and moves
-//	          its watches with the config's imports).
+//	Loop      the policy of every watcher (the config Reloader, TLS
+//	          files, runtime vars): check at start, on an event, on the
+//	          backstop or sooner when the check asks (a failed load
+//	          retried, a key due, a reload's new files to watch); poll
+//	          every period without inotify, logged once.
 //
 // It must not read or parse the watched files, decide whether they
 // changed (the caller's check compares contents), or block anyone: the

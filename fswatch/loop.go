@@ -12,8 +12,8 @@ func Backstop(poll time.Duration) time.Duration {
 	return max(time.Minute, 60*poll)
 }
 
-// Loop is the watch policy shared by the files mcroute re-reads other than
-// its config (the TLS certificates and ticket seeds, the runtime vars): it
+// Loop is the watch policy shared by the files mcroute re-reads (its config
+// files, the TLS certificates and ticket seeds, the runtime vars): it
 // calls Check at start, after every inotify event on Paths, and every
 // Backstop(Poll); where inotify is not available (not Linux, no inotify
 // instance, no watch left: fs.inotify.max_user_watches, or the instance
@@ -22,10 +22,13 @@ func Backstop(poll time.Duration) time.Duration {
 //
 // Check returns how soon it wants to be called again without an event (0:
 // no sooner than the backstop): a load that failed and must be retried, a
-// key due for rotation. Loop then waits at most that long.
+// key due for rotation, a reload whose new files must be watched. Loop
+// then waits at most that long.
 type Loop struct {
-	// Paths are the files Check reads (fixed for the Loop's life).
-	Paths []string
+	// Paths returns the files Check reads. Loop calls it before every
+	// Check and moves the watches to what it returns (a config whose
+	// imports changed with a reload).
+	Paths func() []string
 	// Poll is the period without inotify, and sets the backstop (default
 	// 1 s).
 	Poll time.Duration
@@ -70,7 +73,7 @@ func (l *Loop) Run(done <-chan struct{}) {
 	defer t.Stop()
 	for {
 		if events != nil {
-			err := w.Set(l.Paths)
+			err := w.Set(l.Paths())
 			switch {
 			case err != nil && watching:
 				l.logf("%s: cannot watch them all with inotify (%v); polling them every %v", l.What, err, poll)

@@ -29,7 +29,7 @@ type loopRig struct {
 func startLoop(t *testing.T, paths []string, poll time.Duration, init func() (int, error), again func(n uint64) time.Duration) *loopRig {
 	t.Helper()
 	g := &loopRig{t: t, armed: make(chan bool, 1000)}
-	l := &Loop{Paths: paths, Poll: poll, What: "test files", Init: init,
+	l := &Loop{Paths: func() []string { return paths }, Poll: poll, What: "test files", Init: init,
 		Logf: func(format string, args ...any) {
 			g.mu.Lock()
 			defer g.mu.Unlock()

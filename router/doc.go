@@ -46,8 +46,8 @@
 // # Reloading
 //
 // reload.go's Reloader rebuilds the config when its files change (MD5
-// signature, --reconfiguration-delay-ms) and swaps it into the Router. On
-// Linux an fswatch.Watcher watches the files' directories and the symbolic
+// signature, --reconfiguration-delay-ms) and swaps it into the Router,
+// checking on fswatch.Loop's policy. On Linux an fswatch.Watcher watches the files' directories and the symbolic
 // links on the way to them with inotify, so an idle process with unchanged
 // files runs nothing; the poll is then only a backstop (Backstop).
 // Elsewhere, or when inotify fails, it polls. runtimevars.go's

@@ -129,87 +129,40 @@ func builtSignature(file string, cfg *Config) string {
 	return sb.String()
 }
 
-// Run watches the files until ctx is done: it checks their signature at
-// start, on every inotify event on them, and every Backstop(Poll) (every
-// Poll without inotify), and after a change waits Delay and reloads. After
-// every check it sets the watches again from the running config, so a
-// reload that adds or drops an @import, or a symlink swap, moves them.
+// Run watches the files until ctx is done, on fswatch.Loop's policy: it
+// checks their signature at start, on every inotify event on them, and
+// every Backstop(Poll) (every Poll without inotify), and after a change
+// waits Delay and reloads. Before every check the watches move to the
+// running config's files, so a reload that adds or drops an @import, or a
+// symlink swap, moves them.
 func (w *Reloader) Run(ctx context.Context) {
-	poll, delay := w.Poll, w.Delay
-	if poll <= 0 {
-		poll = time.Second
-	}
+	delay := w.Delay
 	if delay < 0 {
 		delay = 0
 	} else if delay == 0 {
 		delay = time.Second
 	}
-	var events, dead <-chan struct{} // nil (never ready) without inotify
-	dw, err := fswatch.New(w.inotifyInit)
-	if err != nil {
-		w.logf("config files: inotify unavailable (%v); polling them every %v", err, poll)
-	} else {
-		defer dw.Close()
-		events, dead = dw.Events(), dw.Done()
+	l := fswatch.Loop{
+		Paths: func() []string { return watchedPaths(w.File, w.R.Current()) },
+		Poll:  w.Poll,
+		What:  "config files",
+		Logf:  w.Logf,
+		Init:  w.inotifyInit,
+		Armed: w.armed,
+		Check: func() time.Duration {
+			if !w.changed(w.R.Current()) {
+				return 0
+			}
+			select {
+			case <-ctx.Done():
+				return 0
+			case <-time.After(delay):
+			}
+			_ = w.Reload()
+			return time.Nanosecond // at once: watch the new config's files
+		},
 	}
-	watching := dw != nil // inotify covers every file
-	period := poll
-	if watching {
-		period = Backstop(poll)
-	}
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for check := true; ; {
-		if check {
-			check = false
-			cfg := w.R.Current()
-			if events != nil {
-				err := dw.Set(watchedPaths(w.File, cfg))
-				switch {
-				case err != nil && watching:
-					w.logf("config files: cannot watch them all with inotify (%v); polling them every %v", err, poll)
-				case err == nil && !watching:
-					w.logf("config files: watched with inotify again")
-				}
-				watching = err == nil
-			}
-			want := poll
-			if watching {
-				want = Backstop(poll)
-			}
-			if want != period {
-				period = want
-				t.Reset(period)
-			}
-			if w.armed != nil {
-				w.armed(watching)
-			}
-			if w.changed(cfg) {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(delay):
-				}
-				select { // events so far: the reload reads the files after them
-				case <-events:
-				default:
-				}
-				_ = w.Reload()
-				check = true // set the watches for the new config's files
-				continue
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-events:
-		case <-t.C:
-		case <-dead:
-			w.logf("config files: inotify stopped; polling them every %v", poll)
-			events, dead, watching = nil, nil, false
-		}
-		check = true
-	}
+	l.Run(ctx.Done())
 }
 
 // changed reports whether the files' signature differs from the running

@@ -114,7 +114,7 @@ func (v *RuntimeVars) Watch(ctx context.Context, poll time.Duration) {
 	}
 	var lastErr string
 	l := fswatch.Loop{
-		Paths: []string{v.path},
+		Paths: func() []string { return []string{v.path} },
 		Poll:  poll,
 		What:  "runtime vars " + v.path,
 		Logf:  v.Logf,

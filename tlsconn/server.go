@@ -270,7 +270,7 @@ func (s *Server) watch() {
 	}
 	var last string
 	l := fswatch.Loop{
-		Paths: paths,
+		Paths: func() []string { return paths },
 		Poll:  s.opts.ReloadInterval,
 		What:  "tls: certificate and ticket files",
 		Logf:  s.opts.Logf,
