@@ -227,20 +227,12 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 		}
 	}()
 	for i := 0; i < n; i++ {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		c, err := dialGet(addr)
+		if c != nil {
+			conns = append(conns, c)
+		}
 		if err != nil {
 			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d of %d: %v", i+1, n, err))
-			return
-		}
-		conns = append(conns, c)
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Write([]byte("get mcroute-bench:idle\r\n")); err != nil {
-			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: %v", i+1, err))
-			return
-		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || line != "END\r\n" {
-			ps.Err = joinErr(ps.Err, fmt.Sprintf("idle connection %d: get answered %q (%v)", i+1, strings.TrimSpace(line), err))
 			return
 		}
 	}
@@ -259,20 +251,30 @@ func (r *runner) measureConns(t *target, ps *ProxyStats) {
 // firstGet sends one get on a new connection to addr, reads its END and
 // closes the connection.
 func firstGet(addr string) error {
+	c, err := dialGet(addr)
+	if c != nil {
+		c.Close()
+	}
+	return err
+}
+
+// dialGet opens a connection to addr, sends one get of a missing key and
+// reads its END. It returns the connection whenever the dial succeeded
+// (for the caller to close), with an error if the get was not answered.
+func dialGet(addr string) (net.Conn, error) {
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Write([]byte("get mcroute-bench:idle\r\n")); err != nil {
-		return err
+		return c, err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil || line != "END\r\n" {
-		return fmt.Errorf("get answered %q (%v)", strings.TrimSpace(line), err)
+		return c, fmt.Errorf("get answered %q (%v)", strings.TrimSpace(line), err)
 	}
-	return nil
+	return c, nil
 }
 
 func (ps *ProxyStats) line() string {
